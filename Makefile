@@ -1,0 +1,51 @@
+# Preflight: `make demo` and `make test` are the two commands that matter.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+export PREFLIGHT_HOME ?= $(CURDIR)/.preflight
+export AIRFLOW_HOME ?= $(PREFLIGHT_HOME)/airflow
+# Presidio's e-mail recognizer would otherwise try to download the public suffix list.
+export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
+STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha1sum | cut -c1-12)
+
+.PHONY: install demo test test-unit bench airflow lint validate clean chromium
+
+# Reinstalls only when constraints.txt or pyproject.toml change (the stamp names their hash).
+install: $(STAMP)
+$(STAMP):
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=24" -c constraints.txt
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	@rm -f $(VENV)/.installed-*
+	@touch $@
+	@echo "preflight installed into $(VENV)"
+
+validate: install
+	$(BIN)/preflight validate
+
+demo: install
+	$(BIN)/preflight demo
+
+# Installs Debian's chromium for the browser test where we may (root + apt), else the
+# browser test skips and says why.
+chromium:
+	@bash scripts/ensure-chromium.sh || true
+
+test: install chromium
+	$(BIN)/python -m pytest tests
+
+test-unit: install
+	$(BIN)/python -m pytest tests/unit
+
+bench: install
+	$(BIN)/python -m bench.run
+
+airflow: install
+	$(BIN)/preflight airflow
+
+lint: install
+	$(BIN)/ruff check include dags plugins tests bench
+
+clean:
+	rm -rf $(PREFLIGHT_HOME)

@@ -1,0 +1,145 @@
+"""Result types that flow through the pipeline: profiles, checks, audits, verdicts.
+
+Everything here is an immutable pydantic model so a result can be stored, sent over
+XCom, rendered into a report and read back without a second serialisation scheme.
+Data problems are *results* (a failed :class:`Check`), never exceptions.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Dimension(StrEnum):
+    ACCESS = "access"
+    QUALITY = "quality"
+    DISCOVERABILITY = "discoverability"
+    LINEAGE = "lineage"
+    PRIVACY = "privacy"
+    CONTENT = "content"
+    HISTORY = "history"
+
+
+SCORED_DIMENSIONS = (Dimension.DISCOVERABILITY, Dimension.QUALITY, Dimension.LINEAGE)
+
+
+class Severity(StrEnum):
+    BLOCKER = "blocker"
+    WARNING = "warning"
+    INFO = "info"
+
+
+class DatasetStatus(StrEnum):
+    OK = "ok"
+    UNREACHABLE = "unreachable"
+    ERROR = "error"
+
+
+class VerdictLevel(StrEnum):
+    READY = "ready"
+    AT_RISK = "at_risk"
+    BLOCKED = "blocked"
+
+
+class Check(Frozen):
+    """One assertion about a dataset or a use case, with what was seen and wanted."""
+
+    id: str  # stable, e.g. "quality.completeness.body"; waivers and history key on it
+    dimension: Dimension
+    severity: Severity
+    passed: bool
+    message: str
+    observed: Any = None
+    expected: Any = None
+    remediation: str | None = None
+    dataset: str | None = None
+    column: str | None = None
+    details: dict[str, Any] = Field(default_factory=dict)
+    waived: bool = False
+    waiver: dict[str, Any] | None = None
+
+    @property
+    def failing(self) -> bool:
+        """Failed and not waived: the only checks that move a verdict."""
+        return not self.passed and not self.waived
+
+
+class ColumnProfile(Frozen):
+    name: str
+    type: str
+    kind: str  # numeric | text | temporal | boolean | other
+    null_count: int
+    distinct_count: int | None = None
+    distinct_approximate: bool = False
+    min: Any = None
+    max: Any = None
+    mean: float | None = None
+    stddev: float | None = None
+    min_length: int | None = None
+    mean_length: float | None = None
+    max_length: int | None = None
+    empty_count: int | None = None
+    comment: str | None = None
+
+
+class TableProfile(Frozen):
+    table: str
+    schema_name: str | None = None
+    row_count: int
+    columns: tuple[ColumnProfile, ...] = ()
+    statements: int = 1  # SQL statements the profile issued
+    approximate: bool = False
+    profiled_at: datetime
+    table_comment: str | None = None
+
+    def column(self, name: str) -> ColumnProfile | None:
+        return next((c for c in self.columns if c.name == name), None)
+
+
+class DatasetAudit(Frozen):
+    name: str
+    source: str
+    status: DatasetStatus
+    reason: str | None = None  # why unreachable / error
+    profile: TableProfile | None = None
+    checks: tuple[Check, ...] = ()
+    scores: dict[str, int] = Field(default_factory=dict)
+    facts: dict[str, Any] = Field(default_factory=dict)  # probe outputs other probes reuse
+    started_at: datetime
+    finished_at: datetime
+
+    @property
+    def row_count(self) -> int | None:
+        return self.profile.row_count if self.profile else None
+
+
+class Verdict(Frozen):
+    use_case: str
+    kind: str
+    verdict: VerdictLevel
+    score: int
+    blockers: tuple[str, ...] = ()
+    checks: tuple[Check, ...] = ()
+    datasets: tuple[str, ...] = ()
+    readiness_level: str = "none"
+    next_level_gaps: tuple[str, ...] = ()
+    fixes: tuple[dict[str, Any], ...] = ()
+    description: str | None = None
+    owner: str | None = None
+
+
+class RunResult(Frozen):
+    run_id: str
+    started_at: datetime
+    finished_at: datetime | None = None
+    datasets: tuple[DatasetAudit, ...] = ()
+    use_cases: tuple[Verdict, ...] = ()
+    platform_fixes: tuple[dict[str, Any], ...] = ()
