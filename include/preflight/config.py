@@ -282,9 +282,28 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
+class _StrictLoader(yaml.SafeLoader):
+    """A SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
+
+
+def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
+    seen: set[Any] = set()
+    for key_node, _ in node.value:
+        key = loader.construct_object(key_node, deep=deep)
+        if key in seen:
+            raise yaml.constructor.ConstructorError(
+                None, None, f"duplicate key {key!r}", key_node.start_mark
+            )
+        seen.add(key)
+    return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+
+_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
 def _load_file(path: Path) -> _ConfigFile:
     try:
-        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+        raw = yaml.load(path.read_text(encoding="utf-8"), Loader=_StrictLoader)  # noqa: S506 - safe subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -306,7 +325,9 @@ def _load_file(path: Path) -> _ConfigFile:
             message = "required field is missing"
         field = _field_path(first["loc"])
         got = first.get("input")
-        if first["type"] not in ("missing", "extra_forbidden") and not isinstance(got, dict | list):
+        # Echo the offending value, except URLs: they may carry a credential.
+        echo = not (isinstance(got, str) and "://" in got) and not isinstance(got, dict | list)
+        if first["type"] not in ("missing", "extra_forbidden") and echo:
             message = f"{message} (got {got!r})"
         raise ConfigError(message + more, file=str(path), field=field) from exc
 

@@ -1,0 +1,204 @@
+"""The ``preflight`` command line.
+
+Exit codes (one mapping, :func:`exit_code_for`): 0 ready / ok, 1 blocked, 2 error
+(bad configuration, an unreachable configuration, a bug).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")  # Presidio: never fetch the PSL
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from preflight.errors import PreflightError
+
+app = typer.Typer(
+    help="Preflight: is the data behind a GenAI use case ready to launch?",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+out = Console()
+err = Console(stderr=True)
+
+EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option("--config", "-c", help="Config directory (default: $PREFLIGHT_CONFIG or include/config)."),
+]
+
+
+def exit_code_for(verdicts: list[str]) -> int:
+    return EXIT_BLOCKED if "blocked" in verdicts else EXIT_OK
+
+
+def _config(path: Path | None):  # noqa: ANN202 - keeps import cost off `--help`
+    from preflight.config import load_config
+
+    return load_config(path)
+
+
+_STYLE = {"ready": "green", "at_risk": "yellow", "blocked": "bold red"}
+
+
+def print_verdicts(run) -> None:  # noqa: ANN001
+    table = Table(title=f"Preflight verdicts · run {run.run_id}", title_justify="left")
+    table.add_column("Use case")
+    table.add_column("Verdict")
+    table.add_column("Score", justify="right")
+    table.add_column("Band")
+    table.add_column("First blocker", overflow="fold", max_width=80)
+    for verdict in run.use_cases:
+        first = verdict.blockers[0] if verdict.blockers else (verdict.fixes[0]["message"] if verdict.fixes else "—")
+        value = verdict.verdict.value
+        table.add_row(verdict.use_case, f"[{_STYLE[value]}]{value}[/]", str(verdict.score), verdict.readiness_level, first)
+    out.print(table)
+
+
+@app.command()
+def validate(config: ConfigOption = None) -> None:
+    """Validate the configuration: YAML syntax, fields, types and references."""
+    cfg = _config(config)
+    out.print(
+        f"[green]ok[/] {cfg.directory}: {len(cfg.sources)} sources, {len(cfg.datasets)} datasets, "
+        f"{len(cfg.use_cases)} use cases"
+    )
+
+
+@app.command()
+def audit(
+    config: ConfigOption = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+) -> None:
+    """Audit every dataset and evaluate every use case, without Airflow. Exit 1 if any is blocked."""
+    from preflight.pipeline import reports_dir, run_audit
+
+    cfg = _config(config)
+    with Progress(
+        TextColumn("[bold]auditing[/]"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("{task.description}"),
+        TimeElapsedColumn(),
+        console=err,
+        disable=quiet,
+        transient=True,
+    ) as progress:
+        bar = progress.add_task("", total=None)
+
+        def started(datasets: list[str]) -> None:
+            progress.update(bar, total=len(datasets), description=datasets[0] if datasets else "")
+
+        def done(name: str, result) -> None:  # noqa: ANN001
+            progress.advance(bar)
+            progress.update(bar, description=f"{name}: {result.status.value}")
+
+        run = run_audit(cfg, on_start=started, on_dataset=done)
+    print_verdicts(run)
+    out.print(f"Report: {reports_dir() / 'latest' / 'report.html'}")
+    raise typer.Exit(exit_code_for([v.verdict.value for v in run.use_cases]))
+
+
+@app.command()
+def gate(
+    use_case: Annotated[str, typer.Argument(help="Use case name from the configuration.")],
+    config: ConfigOption = None,
+    run_id: Annotated[str | None, typer.Option(help="Run to read (default: the latest).")] = None,
+) -> None:
+    """Exit 0 when USE_CASE may launch (ready or at risk), 1 when it is blocked."""
+    from preflight.pipeline import GateClosed, store_for
+    from preflight.pipeline import gate as check_gate
+
+    cfg = _config(config)
+    if use_case not in cfg.use_cases:
+        err.print(f"[red]error[/] unknown use case {use_case!r} (known: {', '.join(sorted(cfg.use_cases))})")
+        raise typer.Exit(EXIT_ERROR)
+    try:
+        verdict = check_gate(store_for(cfg), use_case, run_id)
+    except GateClosed as exc:
+        out.print(f"[bold red]gate closed[/] {exc}")
+        raise typer.Exit(EXIT_BLOCKED) from None
+    out.print(f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score})")
+    for fix in verdict.fixes[:5]:
+        out.print(f"  - {fix['message']}")
+
+
+@app.command()
+def profile(
+    url: Annotated[str, typer.Option(help="SQLAlchemy URL; use ${VAR} for a password.")],
+    table: Annotated[str, typer.Option(help="Table name.")],
+    schema: Annotated[str | None, typer.Option(help="Schema name.")] = None,
+    approximate: Annotated[bool, typer.Option(help="Use the engine's approximate distinct count.")] = False,
+) -> None:
+    """Profile one table in one SQL pass and print the profile as JSON."""
+    import sqlalchemy as sa
+
+    from preflight.profiling import TableNotFoundError, profile_table
+    from preflight.sources import expand_env, redact
+
+    engine = sa.create_engine(expand_env(url))
+    try:
+        result = profile_table(engine, table, schema, approximate_distinct=approximate)
+    except TableNotFoundError as exc:
+        err.print(f"[red]error[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    except sa.exc.SQLAlchemyError as exc:
+        err.print(f"[red]error[/] cannot profile {table} at {redact(url)}: {type(exc).__name__}")
+        raise typer.Exit(EXIT_ERROR) from None
+    finally:
+        engine.dispose()
+    from preflight.redaction import redact_profile
+
+    sys.stdout.write(json.dumps(redact_profile(result).model_dump(mode="json"), indent=2) + "\n")
+
+
+@app.command()
+def demo(
+    keep: Annotated[bool, typer.Option(help="Keep the existing demo warehouse.")] = False,
+) -> None:
+    """Build the demo warehouse and run the audit through Airflow; print the verdicts."""
+    from preflight.demo.runner import run_demo
+
+    run = run_demo(rebuild=not keep, console=out)
+    print_verdicts(run)
+    from preflight.pipeline import reports_dir
+
+    latest = reports_dir() / "latest"
+    out.print(f"Reports: {latest / 'report.json'}\n         {latest / 'report.html'}")
+
+
+def main() -> None:
+    logging.basicConfig(level=os.environ.get("PREFLIGHT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    try:
+        result = app(standalone_mode=False)
+        sys.exit(result if isinstance(result, int) else EXIT_OK)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except PreflightError as exc:
+        sys.stderr.write(f"error: {exc}\n")  # unwrapped: file and field stay greppable
+        sys.exit(EXIT_ERROR)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(EXIT_ERROR)
+    except Exception as exc:  # click usage errors and bugs: exit 2, never a traceback-less 0
+        import click
+
+        if isinstance(exc, click.exceptions.ClickException):
+            exc.show()
+            sys.exit(EXIT_ERROR)
+        err.print_exception()
+        sys.exit(EXIT_ERROR)
+
+
+if __name__ == "__main__":
+    main()

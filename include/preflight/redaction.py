@@ -1,0 +1,47 @@
+"""Keep secrets and raw PII out of everything Preflight writes.
+
+Two rules, applied where results are made rather than where they are printed:
+- a credential never appears in a message (``scrub``);
+- a text value taken from the data (a profile's min/max) is masked entity by entity
+  before it is stored, reported or logged (``redact_profile``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from preflight.models import ColumnProfile, TableProfile
+
+__all__ = ["redact_profile", "redact_text", "scrub"]
+
+MAX_SHOWN = 60  # characters of a text min/max kept in a report
+
+
+def scrub(message: str, secrets: Iterable[str | None]) -> str:
+    for secret in secrets:
+        if secret:
+            message = message.replace(secret, "***")
+    return message
+
+
+def redact_text(value: str) -> str:
+    """``value`` with every detected PII entity replaced by ``<ENTITY_TYPE>``, truncated."""
+    from preflight.privacy import redact_text as mask_entities  # Presidio loads lazily
+
+    masked = mask_entities(value)
+    return masked if len(masked) <= MAX_SHOWN else masked[: MAX_SHOWN - 1] + "…"
+
+
+def _redact_column(column: ColumnProfile) -> ColumnProfile:
+    if column.kind != "text":
+        return column
+    updates = {
+        key: redact_text(value)
+        for key in ("min", "max")
+        if isinstance(value := getattr(column, key), str)
+    }
+    return column.model_copy(update=updates) if updates else column
+
+
+def redact_profile(profile: TableProfile) -> TableProfile:
+    return profile.model_copy(update={"columns": tuple(_redact_column(c) for c in profile.columns)})
