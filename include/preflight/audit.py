@@ -15,7 +15,12 @@ import sqlalchemy as sa
 
 # Probe modules register themselves on import; the order of checks comes from the registry.
 from preflight import (  # noqa: F401
+    discoverability,
+    gx_suites,
+    lineage,
+    privacy,
     quality,
+    text_fitness,
 )
 from preflight.config import Config
 from preflight.errors import SourceError

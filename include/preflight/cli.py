@@ -58,9 +58,10 @@ def print_verdicts(run) -> None:  # noqa: ANN001
     table.add_column("Verdict")
     table.add_column("Score", justify="right")
     table.add_column("Band")
-    table.add_column("First blocker", overflow="fold", max_width=80)
+    table.add_column("First blocker (or risk)", overflow="fold")
     for verdict in run.use_cases:
-        first = verdict.blockers[0] if verdict.blockers else (verdict.fixes[0]["message"] if verdict.fixes else "—")
+        failing = [c for c in verdict.checks if c.failing and c.severity.value == "blocker"]
+        first = failing[0].message if failing else (verdict.fixes[0]["message"] if verdict.fixes else "—")
         value = verdict.verdict.value
         table.add_row(verdict.use_case, f"[{_STYLE[value]}]{value}[/]", str(verdict.score), verdict.readiness_level, first)
     out.print(table)

@@ -26,9 +26,9 @@ def scrub(message: str, secrets: Iterable[str | None]) -> str:
 
 def redact_text(value: str) -> str:
     """``value`` with every detected PII entity replaced by ``<ENTITY_TYPE>``, truncated."""
-    from preflight.privacy import redact_text as mask_entities  # Presidio loads lazily
+    from preflight.privacy import find_pii, mask  # Presidio loads lazily
 
-    masked = mask_entities(value)
+    masked = mask(value, find_pii(value))
     return masked if len(masked) <= MAX_SHOWN else masked[: MAX_SHOWN - 1] + "…"
 
 

@@ -17,7 +17,7 @@ def load_dag(dag_id: str):  # noqa: ANN201
     from airflow.dag_processing.dagbag import DagBag
 
     path = Path(os.environ["AIRFLOW__CORE__DAGS_FOLDER"]) / f"{dag_id}.py"
-    bag = DagBag(dag_folder=str(path), include_examples=False)
+    bag = DagBag(dag_folder=str(path))
     if bag.import_errors:
         raise SystemExit(f"cannot import {path}: {bag.import_errors}")
     dag = bag.get_dag(dag_id)
