@@ -1,0 +1,11 @@
+-- Preflight's results store lives beside Airflow's metadata in the same PostgreSQL
+-- server, in a database of its own, so that Airflow's migrations and Preflight's
+-- (Alembic, run by Preflight itself) never touch each other's tables.
+--
+-- The postgres image runs the files in /docker-entrypoint-initdb.d once, when its data
+-- volume is first initialised, as POSTGRES_USER (`airflow`), who therefore owns this
+-- database. On a volume created before this file existed, run it by hand:
+--   docker compose exec postgres psql -U airflow -d airflow -c 'CREATE DATABASE preflight'
+-- The database name is repeated in PREFLIGHT_RESULTS_URL in docker-compose.yaml;
+-- tests/unit/test_docker_compose.py checks that the two agree.
+CREATE DATABASE preflight;
