@@ -1,0 +1,114 @@
+"""The demo through real Airflow: verdicts, report fields, gates, no raw PII."""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+import subprocess
+import sys
+
+import pytest
+
+from preflight.privacy import find_pii
+
+pytestmark = pytest.mark.integration
+
+DATASET_FIELDS = {"name", "source", "status", "row_count", "scores", "columns", "checks"}
+COLUMN_FIELDS = {"name", "type", "null_count", "distinct_count", "min", "max"}
+CHECK_FIELDS = {"id", "dimension", "severity", "passed", "observed", "expected", "message"}
+USE_CASE_FIELDS = {"name", "kind", "verdict", "score", "blockers", "checks", "readiness_level", "next_level_gaps", "fixes"}
+
+
+def test_audit_run_produces_three_verdicts(demo_run) -> None:  # noqa: ANN001
+    # Blocked use cases fail their gates, so the DAG run as a whole fails.
+    assert demo_run.state == "failed"
+    report = demo_run.report
+    assert report["run_id"] == demo_run.run_id
+    verdicts = {uc["name"]: uc["verdict"] for uc in report["use_cases"]}
+    assert verdicts == {
+        "support_assistant": "blocked",
+        "article_localisation": "blocked",
+        "article_recommendations": "at_risk",
+        "seat_suggestions": "ready",
+    }
+
+
+def test_report_fields(demo_run) -> None:  # noqa: ANN001
+    report = demo_run.report
+    assert {"run_id", "started_at", "finished_at", "datasets", "use_cases", "platform_fixes"} <= set(report)
+    assert len(report["datasets"]) == 7
+    for dataset in report["datasets"]:
+        assert DATASET_FIELDS <= set(dataset)
+        assert dataset["status"] == "ok"
+        assert set(dataset["scores"]) >= {"discoverability", "quality", "lineage"}
+        assert all(0 <= dataset["scores"][k] <= 100 for k in ("discoverability", "quality", "lineage"))
+        for column in dataset["columns"]:
+            assert COLUMN_FIELDS <= set(column)
+        for check in dataset["checks"]:
+            assert CHECK_FIELDS <= set(check)
+            assert check["severity"] in ("blocker", "warning", "info")
+    for use_case in report["use_cases"]:
+        assert USE_CASE_FIELDS <= set(use_case)
+        assert use_case["readiness_level"] in ("A", "B", "C", "none")
+    assert (demo_run.home / "reports" / "latest" / "report.html").read_text().count("Preflight readiness report") >= 1
+
+
+def test_blockers_state_the_planted_defects(demo_run) -> None:  # noqa: ANN001
+    by_name = {uc["name"]: uc for uc in demo_run.report["use_cases"]}
+    rag = " ".join(by_name["support_assistant"]["blockers"])
+    assert "EMAIL_ADDRESS" in rag and "PHONE_NUMBER" in rag
+    assert "duplicate" in rag
+    loc = " ".join(by_name["article_localisation"]["blockers"])
+    assert "translated_body" in loc and "NULL" in loc
+    risks = " ".join(f["message"] for f in by_name["article_recommendations"]["fixes"])
+    assert "readers has no description and no owner" in risks
+    datasets = {d["name"]: d for d in demo_run.report["datasets"]}
+    stale = next(c for c in datasets["article_translations"]["checks"] if c["id"] == "quality.timeliness")
+    assert not stale["passed"] and stale["observed"]["age_hours"] > 24 * 150
+
+
+def test_gate_cli_exit_codes(demo_run) -> None:  # noqa: ANN001
+    blocked = subprocess.run(
+        [sys.executable, "-m", "preflight.cli", "gate", "support_assistant"], env=demo_run.env, capture_output=True, text=True
+    )
+    assert blocked.returncode == 1, blocked.stderr
+    assert "BLOCKED" in blocked.stdout and "PII" in blocked.stdout
+    ready = subprocess.run(
+        [sys.executable, "-m", "preflight.cli", "gate", "seat_suggestions"], env=demo_run.env, capture_output=True, text=True
+    )
+    assert ready.returncode == 0, ready.stdout + ready.stderr
+    unknown = subprocess.run(
+        [sys.executable, "-m", "preflight.cli", "gate", "nope"], env=demo_run.env, capture_output=True, text=True
+    )
+    assert unknown.returncode == 2
+
+
+def test_gate_task_log_names_blockers(demo_run) -> None:  # noqa: ANN001
+    log = (demo_run.home / "logs" / "preflight_audit.log").read_text(errors="replace")
+    assert "support_assistant is BLOCKED" in log
+    assert "article_localisation is BLOCKED" in log
+
+
+def test_no_raw_pii_in_reports_or_logs(demo_run) -> None:  # noqa: ANN001
+    """Every e-mail and phone number planted in the data is absent from what Preflight wrote."""
+    db = sqlite3.connect(demo_run.home / "demo" / "warehouse.db")
+    texts = [row[0] for row in db.execute("SELECT body FROM support_tickets")] + [
+        row[0] for row in db.execute("SELECT email FROM readers")
+    ]
+    secrets = {text[s.start : s.end] for text in texts for s in find_pii(text)}
+    assert len(secrets) > 50, "the demo data should hold planted PII"
+    written = [*(demo_run.home / "reports").rglob("report.*"), *(demo_run.home / "logs").glob("*.log")]
+    assert written
+    for path in written:
+        content = path.read_text(errors="replace")
+        leaked = [s for s in secrets if s in content]
+        assert not leaked, f"{path.name} contains raw PII: {leaked[:3]}"
+
+
+def test_lineage_scores_differ_for_the_table_nobody_produces(demo_run) -> None:  # noqa: ANN001
+    datasets = {d["name"]: d for d in demo_run.report["datasets"]}
+    producer = {name: next(c for c in d["checks"] if c["id"] == "lineage.producer") for name, d in datasets.items()}
+    assert not producer["readers"]["passed"]
+    assert producer["reading_events"]["passed"] and producer["articles"]["passed"]
+    assert datasets["readers"]["scores"]["lineage"] < datasets["reading_events"]["scores"]["lineage"]
+    assert re.search(r"build_reading_events", producer["reading_events"]["message"] + str(producer["reading_events"]["observed"]))
