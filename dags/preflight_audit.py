@@ -38,11 +38,11 @@ def preflight_audit() -> None:
         return plan_task(run_id, params["config_dir"])
 
     @task(map_index_template="{{ dataset_name }}", max_active_tis_per_dagrun=4)
-    def audit_dataset(dataset: str, params=None, run_id=None) -> dict:
+    def audit_dataset(dataset: str, params=None, run_id=None, ti=None) -> dict:
         from preflight.airflow_tasks import audit_task
 
         get_current_context()["dataset_name"] = dataset  # labels the mapped task in the UI
-        return audit_task(run_id, dataset, params["config_dir"])
+        return audit_task(run_id, dataset, params["config_dir"], ti)
 
     @task
     def evaluate(params=None, run_id=None) -> list[str]:

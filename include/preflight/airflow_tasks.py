@@ -32,11 +32,14 @@ def plan_task(run_id: str, config_dir: str | None = None) -> list[str]:
     return datasets
 
 
-def audit_task(run_id: str, dataset: str, config_dir: str | None = None) -> dict[str, Any]:
+def audit_task(run_id: str, dataset: str, config_dir: str | None = None, task_instance: Any = None) -> dict[str, Any]:
     from preflight.config import load_config
+    from preflight.lineage_out import airflow_parent
     from preflight.pipeline import audit_one
 
-    audit = audit_one(load_config(config_dir), run_id, dataset)
+    # The audit's OpenLineage run hangs under this Airflow task in a lineage UI.
+    parent = airflow_parent(task_instance) if task_instance is not None else None
+    audit = audit_one(load_config(config_dir), run_id, dataset, lineage_parent=parent)
     # A small summary for XCom; the full audit lives in the results store.
     return {"dataset": dataset, "status": audit.status.value, "scores": audit.scores}
 

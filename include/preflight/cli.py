@@ -165,6 +165,64 @@ def profile(
 
 
 @app.command()
+def suggest(
+    dataset: Annotated[str, typer.Argument(help="Dataset name from the catalog.")],
+    config: ConfigOption = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing suite.")] = False,
+) -> None:
+    """Write a baseline GX suite for DATASET from its profile, for a person to review."""
+    from preflight.profiling import profile_table
+    from preflight.sources import engine_for
+    from preflight.suggest import write_suggested_suite
+
+    cfg = _config(config)
+    if dataset not in cfg.datasets:
+        err.print(f"[red]error[/] unknown dataset {dataset!r} (known: {', '.join(sorted(cfg.datasets))})")
+        raise typer.Exit(EXIT_ERROR)
+    entry = cfg.datasets[dataset]
+    engine = engine_for(cfg.sources[entry.source])
+    target = cfg.expectations_dir / f"{dataset}.json"
+    try:
+        written = write_suggested_suite(
+            profile_table(engine, entry.table, entry.schema_name),
+            dataset=dataset,
+            path=target,
+            primary_key=entry.primary_key,
+            engine=engine,
+            force=force,
+        )
+    except FileExistsError as exc:
+        err.print(f"[red]error[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    out.print(f"[green]wrote[/] {written} — review it, then commit it")
+
+
+@app.command()
+def discover(
+    source: Annotated[str, typer.Option("--source", help="Source name from the configuration.")],
+    config: ConfigOption = None,
+    schema: Annotated[str | None, typer.Option(help="Schema to introspect (default: the source's default).")] = None,
+    output: Annotated[Path | None, typer.Option(help="YAML file to write (default: <config>/discovered_<source>.yaml).")] = None,
+    force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+) -> None:
+    """Write catalog entries for the source's tables that are not in the catalog yet."""
+    from preflight.discovery import discover_source, write_catalog_entries
+
+    cfg = _config(config)
+    entries = discover_source(cfg, source, schema=schema)
+    if not entries:
+        out.print(f"every table of {source} is already in the catalog")
+        return
+    target = output or cfg.directory / f"discovered_{source}.yaml"
+    try:
+        write_catalog_entries(entries, target, force=force)
+    except FileExistsError as exc:
+        err.print(f"[red]error[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    out.print(f"[green]wrote[/] {len(entries)} catalog entries to {target}: fill in owner and classification")
+
+
+@app.command()
 def demo(
     keep: Annotated[bool, typer.Option(help="Keep the existing demo warehouse.")] = False,
 ) -> None:

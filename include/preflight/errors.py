@@ -4,7 +4,11 @@ program's own failures, and each maps to exit code 2 in the CLI.
     PreflightError
     ├── ConfigError        bad YAML, unknown field, wrong type, dangling reference
     ├── SourceError        a source cannot be turned into a connection at all
-    └── StoreError         the results store cannot be read or written
+    ├── StoreError         the results store cannot be read or written
+    ├── TableNotFoundError (profiling) the table to profile does not exist
+    ├── LineageSourceError (lineage) a configured lineage source cannot be read
+    ├── LineageEmitError   (lineage_out) an OpenLineage event could not be sent
+    └── DemoError          (demo.runner) a step of the demo failed
 """
 
 from __future__ import annotations

@@ -866,7 +866,7 @@ def dataset_identity(dataset: DatasetConfig, engine_url: str | URL) -> Identity:
 _SOURCE_URLS: dict[tuple[str, str | None, str | None], str | None] = {}
 
 
-def _catalog_identities(config: Config) -> dict[str, Identity]:
+def catalog_identities(config: Config) -> dict[str, Identity]:
     """Every catalog dataset's identity. A source whose URL cannot be resolved here (an
     unset variable, an Airflow connection outside Airflow) still matches by name."""
     identities: dict[str, Identity] = {}
@@ -1004,7 +1004,7 @@ def trace_lineage(
     aliases = match.aliases if match else ()
     upstream = graph.upstream(*aliases)
     downstream = graph.downstream(*aliases)
-    identities = _catalog_identities(config)
+    identities = catalog_identities(config)
     catalog = {
         ref: name for ref, _ in (*upstream, *downstream) if (name := _catalog_name(ref, identities))
     }

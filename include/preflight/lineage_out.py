@@ -49,7 +49,7 @@ from preflight.sources import expand_env, preflight_home
 if TYPE_CHECKING:
     from openlineage.client.transport import Transport
 
-    from preflight.config import Settings
+    from preflight.config import Config, Settings
 
 __all__ = [
     "PRODUCER",
@@ -388,3 +388,20 @@ def client_from_settings(
         url = expand_env(settings.lineage.marquez_url).rstrip("/").removesuffix("/api/v1")
         return OpenLineageClient(transport=HttpTransport(HttpConfig.from_dict({"url": url})))
     return None
+
+
+def emit_for_audit(
+    config: Config,
+    run_id: str,
+    audit: DatasetAudit,
+    *,
+    parent: parent_run.ParentRunFacet | str | None = None,
+) -> list[RunEvent]:
+    """Emit one dataset audit's events, named as the catalog dataset is named in lineage."""
+    from preflight.lineage import catalog_identities
+
+    identity = catalog_identities(config)[audit.name]
+    client = client_from_settings(config.settings)
+    return emit_audit_events(
+        audit, identity, run_id=run_id, job_namespace=config.settings.lineage.namespace, client=client, parent=parent
+    )

@@ -50,7 +50,7 @@ def start_run(config: Config, run_id: str, *, trigger: str) -> list[str]:
     return [*needed, *(d for d in config.datasets if d not in needed)]
 
 
-def audit_one(config: Config, run_id: str, dataset: str) -> DatasetAudit:
+def audit_one(config: Config, run_id: str, dataset: str, *, lineage_parent: object | None = None) -> DatasetAudit:
     store = store_for(config)
     audit = audit_dataset(config, dataset, store=store)
     store.save_audit(run_id, audit)
@@ -59,17 +59,15 @@ def audit_one(config: Config, run_id: str, dataset: str) -> DatasetAudit:
         "%s: %s, %s rows, scores %s, %d failing checks",
         dataset, audit.status.value, audit.row_count, audit.scores, failing,
     )
-    _emit_lineage(config, run_id, audit)
+    _emit_lineage(config, run_id, audit, lineage_parent)
     return audit
 
 
-def _emit_lineage(config: Config, run_id: str, audit: DatasetAudit) -> None:
+def _emit_lineage(config: Config, run_id: str, audit: DatasetAudit, parent: object | None) -> None:
+    from preflight.lineage_out import emit_for_audit
+
     try:
-        from preflight.lineage_out import emit_for_audit
-    except ImportError:  # lineage out not installed in this build
-        return
-    try:
-        emit_for_audit(config, run_id, audit)
+        emit_for_audit(config, run_id, audit, parent=parent)  # type: ignore[arg-type]
     except Exception as exc:  # lineage is reporting, never a reason to fail an audit
         log.warning("could not emit OpenLineage events for %s: %s", audit.name, exc)
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 import sqlalchemy as sa
+
 from preflight.config import Config, DatasetConfig, Settings, SourceConfig
 from preflight.discoverability import (
     assess_discoverability,

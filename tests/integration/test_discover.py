@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 import yaml
+
 from preflight.config import load_config
 from preflight.discovery import discover_source, write_catalog_entries
 from preflight.errors import ConfigError

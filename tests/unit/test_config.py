@@ -10,6 +10,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from preflight.config import load_config, parse_duration
 from preflight.errors import ConfigError
@@ -39,8 +40,8 @@ def test_example_config_is_valid_and_immutable() -> None:
     }
     assert config.datasets["articles"].freshness.slo == timedelta(hours=24)
     assert config.datasets["articles"].primary_key == ("article_id",)
-    with pytest.raises(Exception):
-        config.datasets["articles"].owner = "someone"  # frozen
+    with pytest.raises(ValidationError, match="frozen"):
+        config.datasets["articles"].owner = "someone"
 
 
 def test_wrong_type_names_file_and_field(config_dir: Path) -> None:

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from preflight.config import DatasetConfig, Settings
 from preflight.discoverability import WEIGHTS, assess_discoverability, find_data_card
 from preflight.errors import ConfigError
