@@ -225,6 +225,20 @@ class LineageSettings(_Model):
     namespace: str = "preflight"
 
 
+class NotifierConfig(_Model):
+    """An Airflow notifier (a ``BaseNotifier`` subclass) told about verdict changes."""
+
+    class_path: str = Field(alias="class")  # e.g. airflow.providers.smtp.notifications.smtp.SmtpNotifier
+    params: dict[str, Any] = Field(default_factory=dict)
+
+    @field_validator("class_path")
+    @classmethod
+    def _dotted(cls, value: str) -> str:
+        if "." not in value:
+            raise ValueError("expected a dotted import path, e.g. package.module.ClassName")
+        return value
+
+
 class Settings(_Model):
     results_url: str | None = None  # SQLAlchemy URL; default SQLite under PREFLIGHT_HOME
     naming_convention: str = r"^[a-z][a-z0-9_]*$"
@@ -233,6 +247,7 @@ class Settings(_Model):
     approximate_distinct: bool = False
     lineage: LineageSettings = LineageSettings()
     expectations_dir: str | None = None  # default: `expectations/` at the project root
+    notifiers: dict[str, NotifierConfig] = Field(default_factory=dict)
 
     @field_validator("results_url")
     @classmethod
@@ -394,6 +409,13 @@ def _check_references(config: Config) -> None:
                     f"unknown dataset {dataset!r} (not in the catalog)",
                     file=file,
                     field=f"use_cases.{name}.datasets.{dataset}",
+                )
+        for i, notifier in enumerate(use_case.notify):
+            if notifier not in config.settings.notifiers:
+                raise ConfigError(
+                    f"unknown notifier {notifier!r} (define it under settings.notifiers)",
+                    file=file,
+                    field=f"use_cases.{name}.notify.{i}",
                 )
         for i, waiver in enumerate(use_case.waivers):
             if waiver.dataset and waiver.dataset not in use_case.datasets:
