@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from preflight import (  # noqa: F401
     discoverability,
     gx_suites,
+    history,
     lineage,
     privacy,
     quality,
@@ -73,6 +74,7 @@ def audit_dataset(
     *,
     store: ResultsStore | None = None,
     now: datetime | None = None,
+    run_id: str | None = None,
 ) -> DatasetAudit:
     """Audit ``name`` from the catalog; never raises for a data or access problem."""
     started = datetime.now(UTC)
@@ -100,7 +102,7 @@ def audit_dataset(
         return _unreachable(name, dataset.source, _db_reason(exc, secrets), started, DatasetStatus.ERROR)
 
     ctx = ProbeContext(
-        name=name, dataset=dataset, config=config, engine=engine, profile=profile, now=now, store=store
+        name=name, dataset=dataset, config=config, engine=engine, profile=profile, now=now, store=store, run_id=run_id
     )
     checks: list[Check] = [
         Check(

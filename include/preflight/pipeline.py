@@ -52,7 +52,7 @@ def start_run(config: Config, run_id: str, *, trigger: str) -> list[str]:
 
 def audit_one(config: Config, run_id: str, dataset: str, *, lineage_parent: object | None = None) -> DatasetAudit:
     store = store_for(config)
-    audit = audit_dataset(config, dataset, store=store)
+    audit = audit_dataset(config, dataset, store=store, run_id=run_id)
     store.save_audit(run_id, audit)
     failing = sum(1 for c in audit.checks if c.failing)
     log.info(

@@ -33,6 +33,7 @@ class ProbeContext:
     profile: TableProfile
     now: datetime  # one clock for the whole audit (timezone-aware UTC)
     store: ResultsStore | None = None  # for history-aware probes
+    run_id: str | None = None  # this audit's run, excluded from history
     facts: dict[str, Any] = field(default_factory=dict)  # shared between probes, reported
 
 
