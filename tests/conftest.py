@@ -4,7 +4,7 @@
     PREFLIGHT_TEST_MARIADB_URL    e.g. mysql+pymysql://root@127.0.0.1:3306/test
 
 SQLite always runs. An unset URL skips that engine's variant with the reason; `.ci/run`
-sets both so that in CI they must run.
+sets both, and PREFLIGHT_REQUIRE_ENGINES=1, so that in CI they must run.
 """
 
 from __future__ import annotations
@@ -59,6 +59,8 @@ def _scratch_for(dialect: str, tmp_path: Path) -> Scratch:
     else:
         url = os.environ.get(ENGINE_ENV[dialect], "")
         if not url:
+            if os.environ.get("PREFLIGHT_REQUIRE_ENGINES"):
+                pytest.fail(f"{ENGINE_ENV[dialect]} is not set but PREFLIGHT_REQUIRE_ENGINES is (CI)")
             pytest.skip(f"{ENGINE_ENV[dialect]} is not set: no {dialect} to test against")
     return Scratch(dialect, url, sa.create_engine(url))
 

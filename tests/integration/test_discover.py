@@ -28,6 +28,8 @@ PG_ENV = "PREFLIGHT_TEST_POSTGRES_URL"
 def pg_url() -> str:
     url = os.environ.get(PG_ENV, "")
     if not url:
+        if os.environ.get("PREFLIGHT_REQUIRE_ENGINES"):
+            pytest.fail(f"{PG_ENV} is not set but PREFLIGHT_REQUIRE_ENGINES is (CI)")
         pytest.skip(f"{PG_ENV} is not set: no postgresql to test against")
     return url
 
