@@ -8,6 +8,7 @@ program's own failures, and each maps to exit code 2 in the CLI.
     ├── TableNotFoundError (profiling) the table to profile does not exist
     ├── LineageSourceError (lineage) a configured lineage source cannot be read
     ├── LineageEmitError   (lineage_out) an OpenLineage event could not be sent
+    ├── SamplingError      (sampling) a text column cannot be sampled
     └── DemoError          (demo.runner) a step of the demo failed
 """
 

@@ -24,11 +24,11 @@ def scrub(message: str, secrets: Iterable[str | None]) -> str:
     return message
 
 
-def redact_text(value: str) -> str:
-    """``value`` with every detected PII entity replaced by ``<ENTITY_TYPE>``, truncated."""
-    from preflight.privacy import find_pii, mask  # Presidio loads lazily
+def redact_text(value: str, *, column: str | None = None) -> str:
+    """``value`` with every PII candidate masked (at any score; other digits too), truncated."""
+    from preflight.privacy import redact  # Presidio loads lazily
 
-    masked = mask(value, find_pii(value))
+    masked = redact(value, context=[column] if column else ())
     return masked if len(masked) <= MAX_SHOWN else masked[: MAX_SHOWN - 1] + "…"
 
 
@@ -36,7 +36,7 @@ def _redact_column(column: ColumnProfile) -> ColumnProfile:
     if column.kind != "text":
         return column
     updates = {
-        key: redact_text(value)
+        key: redact_text(value, column=column.name)
         for key in ("min", "max")
         if isinstance(value := getattr(column, key), str)
     }
