@@ -174,7 +174,29 @@ class DatasetConfig(_Model):
 
 class UseCaseDataset(_Model):
     columns: StrList = ()
-    role: str | None = None  # e.g. documents, events, users, items, source_text, target_text
+    role: str | None = None  # e.g. documents, events, users, items, source_text, target_text, examples
+    locale_column: str | None = None  # localization: the column holding the locale code
+    label_column: str | None = None  # fine_tuning: the column holding the label / class
+
+
+class CrossCheck(_Model):
+    """A check across datasets a use case declares (``from``/``to`` are ``dataset.column``)."""
+
+    type: Literal["join_coverage", "events_per_entity"]
+    source: str = Field(alias="from")  # dataset.column
+    target: str | None = Field(default=None, alias="to")  # join_coverage: dataset.column
+    min_coverage: float = Field(default=0.99, ge=0, le=1)  # join_coverage
+    min_events: int = Field(default=3, ge=1)  # events_per_entity
+    min_share: float = Field(default=0.8, ge=0, le=1)  # events_per_entity: of entities with enough
+
+    @model_validator(mode="after")
+    def _shape(self) -> CrossCheck:
+        for ref in (self.source, self.target):
+            if ref is not None and (ref.count(".") != 1 or not all(ref.split("."))):
+                raise ValueError(f"expected 'dataset.column', got {ref!r}")
+        if self.type == "join_coverage" and not self.target:
+            raise ValueError("join_coverage needs 'to'")
+        return self
 
 
 class Waiver(_Model):
@@ -200,6 +222,7 @@ class UseCaseConfig(_Model):
     target_locales: StrList = ()
     waivers: tuple[Waiver, ...] = ()
     notify: StrList = ()
+    cross_checks: tuple[CrossCheck, ...] = ()
 
     @field_validator("datasets", mode="before")
     @classmethod
@@ -410,6 +433,14 @@ def _check_references(config: Config) -> None:
                     file=file,
                     field=f"use_cases.{name}.datasets.{dataset}",
                 )
+        for i, cross in enumerate(use_case.cross_checks):
+            for end, ref in (("from", cross.source), ("to", cross.target)):
+                if ref and ref.split(".")[0] not in use_case.datasets:
+                    raise ConfigError(
+                        f"names dataset {ref.split('.')[0]!r}, which this use case does not use",
+                        file=file,
+                        field=f"use_cases.{name}.cross_checks.{i}.{end}",
+                    )
         for i, notifier in enumerate(use_case.notify):
             if notifier not in config.settings.notifiers:
                 raise ConfigError(

@@ -20,6 +20,7 @@ from fnmatch import fnmatchcase
 from typing import Any
 
 from preflight.config import Config, Waiver
+from preflight.measures import UseCaseMeasures
 from preflight.models import Check, DatasetAudit, DatasetStatus, Severity, Verdict, VerdictLevel
 from preflight.requirements import RULES, UseCaseContext, load_kind
 from preflight.scoring import weighted_score
@@ -113,12 +114,18 @@ def _ranked_fixes(checks: Sequence[Check]) -> tuple[dict[str, Any], ...]:
 
 
 def evaluate_use_case(
-    name: str, config: Config, audits: dict[str, DatasetAudit], *, today: date
+    name: str,
+    config: Config,
+    audits: dict[str, DatasetAudit],
+    *,
+    today: date,
+    measures: UseCaseMeasures | None = None,
 ) -> Verdict:
     use_case = config.use_cases[name]
     profile = load_kind(use_case.kind)
     needed = {d: audits[d] for d in use_case.datasets}
     ctx = UseCaseContext(name=name, use_case=use_case, config=config, audits=needed, today=today)
+    ctx.extra["measures"] = measures
     checks: list[Check] = []
     for requirement in profile.requirements:
         overrides: dict[str, Any] = {}
@@ -185,15 +192,20 @@ def platform_fixes(verdicts: Sequence[Verdict]) -> tuple[dict[str, Any], ...]:
 
 
 def evaluate_all(
-    config: Config, audits: Iterable[DatasetAudit], *, today: date
+    config: Config,
+    audits: Iterable[DatasetAudit],
+    *,
+    today: date,
+    measures: dict[str, UseCaseMeasures] | None = None,
 ) -> tuple[list[Verdict], tuple[dict[str, Any], ...]]:
     by_name = {a.name: a for a in audits}
+    measures = measures or {}
     verdicts = []
     for name in config.use_cases:
         missing = [d for d in config.use_cases[name].datasets if d not in by_name]
         for dataset in missing:  # never audited (e.g. its task failed): treat as unreachable
             by_name[dataset] = _not_audited(dataset, config)
-        verdicts.append(evaluate_use_case(name, config, by_name, today=today))
+        verdicts.append(evaluate_use_case(name, config, by_name, today=today, measures=measures.get(name)))
     return verdicts, platform_fixes(verdicts)
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 from preflight.audit import audit_dataset
 from preflight.config import Config
 from preflight.evaluate import evaluate_all
+from preflight.measures import measure_use_case
 from preflight.models import DatasetAudit, RunResult, Verdict, VerdictLevel
 from preflight.report import write_reports
 from preflight.sources import preflight_home
@@ -76,11 +77,30 @@ def finish_run(config: Config, run_id: str, *, now: datetime | None = None) -> R
     """Evaluate every use case on this run's audits, store the verdicts, write reports."""
     store = store_for(config)
     finished = now or datetime.now(UTC)
-    verdicts, fixes = evaluate_all(config, store.load_audits(run_id), today=finished.date())
+    audits = store.load_audits(run_id)
+    row_counts = {a.name: a.row_count for a in audits}
+    measures = {name: measure_use_case(config, name, row_counts=row_counts) for name in config.use_cases}
+    verdicts, fixes = evaluate_all(config, audits, today=finished.date(), measures=measures)
     store.save_verdicts(run_id, verdicts, platform_fixes=fixes, finished_at=finished)
     run = store.load_run(run_id)
     write_reports(run, reports_dir(), store=store)
+    _notify_verdict_changes(config, store, run)
     return run
+
+
+def _notify_verdict_changes(config: Config, store: ResultsStore, run: RunResult) -> None:
+    """Tell the configured notifiers which verdicts changed since each use case's last run."""
+    if not config.settings.notifiers:
+        return  # nothing configured: skip importing the Airflow SDK (the CLI stays quick)
+    try:
+        from preflight.notify import notify_changes, verdict_changes
+        from preflight.report import _safe_dir_name
+
+        # This run's own report, not `latest/`, which the next run overwrites.
+        report = reports_dir() / _safe_dir_name(run.run_id) / "report.html"
+        notify_changes(config, verdict_changes(store, run, report_path=str(report)))
+    except Exception as exc:  # notifications are reporting, never a reason to fail an audit
+        log.warning("could not send verdict-change notifications: %s: %s", type(exc).__name__, exc)
 
 
 def run_audit(

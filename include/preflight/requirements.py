@@ -345,7 +345,9 @@ def lineage_known(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     checks = []
     for name, audit in ctx.reachable():
         producer = _dataset_check(audit, "lineage.producer")
-        configured = _dataset_check(audit, "lineage.source_configured")
+        configured = _dataset_check(audit, "lineage.source_configured") or _dataset_check(
+            audit, "lineage.source_readable"
+        )
         if producer is None:
             message = (
                 configured.message
@@ -460,3 +462,265 @@ def access_labels_present(ctx: UseCaseContext, req: Requirement) -> list[Check]:
             )
         )
     return checks
+
+
+# --- text fed to a model -----------------------------------------------------------
+
+_TEXT_METRICS = {
+    "empty": ("empty documents", "drop or fill empty documents before indexing"),
+    "bad_length": ("documents too short or too long", "filter out fragments and split very long documents"),
+    "exact_duplicates": ("exact duplicates", "deduplicate documents before indexing"),
+    "near_duplicates": ("near-duplicates", "collapse near-duplicate documents (templates, re-sent messages)"),
+    "mojibake": ("documents with encoding errors", "fix the encoding at the source (e.g. re-decode as UTF-8)"),
+    "boilerplate": ("mostly-boilerplate documents", "strip signatures, disclaimers and templates"),
+}
+
+
+def _text_columns(ctx: UseCaseContext) -> list[tuple[str, str, dict[str, Any] | None]]:
+    """(dataset, column, text facts) for every text column this use case reads."""
+    found = []
+    for name, audit in ctx.reachable():
+        needed = set(ctx.use_case.datasets[name].columns)
+        for column in ctx.config.datasets[name].text_columns:
+            if not needed or column in needed:
+                found.append((name, column, audit.facts.get("text", {}).get(column)))
+    return found
+
+
+@rule("text_metric")
+def text_metric(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    metric = req.params["metric"]
+    label, fix = _TEXT_METRICS[metric]
+    limit = req.threshold if req.threshold is not None else 0.0
+    checks = []
+    for name, column, facts in _text_columns(ctx):
+        if facts is None:
+            checks.append(_check(req, f"{name}.{column}", passed=False, dimension=Dimension.CONTENT, dataset=name,
+                                 column=column, message=f"{name}.{column} text was not measured (see the dataset's content checks)",
+                                 remediation="make the column readable by the audit's account"))
+            continue
+        value = facts["too_short"] + facts["too_long"] if metric == "bad_length" else facts[metric]
+        checks.append(
+            _check(
+                req, f"{name}.{column}", passed=value <= limit, dimension=Dimension.CONTENT, dataset=name, column=column,
+                observed=round(value, 4), expected={"max_ratio": limit},
+                message=(
+                    f"{value:.1%} of sampled {name}.{column} are {label} (this use case tolerates {limit:.0%})"
+                    if value > limit else f"{name}.{column}: {value:.1%} {label}, within {limit:.0%}"
+                ),
+                remediation=fix, sample=facts.get("documents"),
+            )
+        )
+    return checks
+
+
+@rule("text_present")
+def text_present(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    """Datasets that provide documents must say which columns hold the text."""
+    checks = []
+    for name in ctx.use_case.datasets:
+        role = ctx.use_case.datasets[name].role
+        if role not in ("documents", "examples", "source_text", "target_text"):
+            continue
+        declared = ctx.config.datasets[name].text_columns
+        checks.append(
+            _check(req, name, passed=bool(declared), dimension=Dimension.CONTENT, dataset=name,
+                   observed=list(declared) or None, expected="text_columns declared",
+                   message=f"{name} text columns: {', '.join(declared)}" if declared
+                   else f"{name} provides {role} but declares no text_columns, so its text is never checked",
+                   remediation=f"declare text_columns for datasets.{name}")
+        )
+    return checks
+
+
+@rule("language_match")
+def language_match(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    targets = {lang.split("-")[0].lower() for lang in ctx.use_case.target_languages}
+    minimum = req.threshold if req.threshold is not None else 0.9
+    checks = []
+    if not targets:
+        return checks  # nothing promised, nothing to check
+    for name, column, facts in _text_columns(ctx):
+        if ctx.use_case.datasets[name].role == "target_text":
+            continue  # translations are meant to be in other languages
+        shares: dict[str, float] = (facts or {}).get("languages", {})
+        share = sum(v for k, v in shares.items() if k.split("-")[0].lower() in targets)
+        top = ", ".join(f"{k} {v:.0%}" for k, v in sorted(shares.items(), key=lambda kv: -kv[1])[:3])
+        checks.append(
+            _check(req, f"{name}.{column}", passed=share >= minimum, dimension=Dimension.CONTENT, dataset=name,
+                   column=column, observed={"target_share": round(share, 4), "languages": shares},
+                   expected={"min_share": minimum, "languages": sorted(targets)},
+                   message=f"{share:.0%} of sampled {name}.{column} is in {', '.join(sorted(targets))} ({top or 'not measured'})",
+                   remediation="filter documents to the target languages or add the missing languages to target_languages")
+        )
+    return checks
+
+
+# --- cross-dataset measures (see preflight.measures) ----------------------------------
+
+
+def _measures(ctx: UseCaseContext) -> Any:
+    from preflight.measures import UseCaseMeasures
+
+    return ctx.extra.get("measures") or UseCaseMeasures()
+
+
+@rule("join_coverage")
+def join_coverage(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    checks = []
+    for m in _measures(ctx).joins:
+        dataset = m["from"].split(".")[0]
+        if "error" in m:
+            checks.append(_check(req, m["from"], passed=False, dataset=dataset, message=m["error"],
+                                 remediation="make both datasets readable from one source"))
+            continue
+        limit = req.threshold if req.threshold is not None else m["min_coverage"]
+        checks.append(
+            _check(req, m["from"], passed=m["coverage"] >= limit, dataset=dataset, observed=round(m["coverage"], 4),
+                   expected={"min_coverage": limit},
+                   message=f"{m['coverage']:.1%} of {m['from']} values are found in {m['to']} ({m['matched']} of {m['rows']})",
+                   remediation=f"load the missing {m['to'].split('.')[0]} rows or drop orphaned {dataset} rows")
+        )
+    return checks
+
+
+@rule("events_per_entity")
+def events_per_entity(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    checks = []
+    for m in _measures(ctx).events_per_entity:
+        dataset = m["key"].split(".")[0]
+        if "error" in m:
+            checks.append(_check(req, m["key"], passed=False, dataset=dataset, message=m["error"]))
+            continue
+        limit = req.threshold if req.threshold is not None else m["min_share"]
+        checks.append(
+            _check(req, m["key"], passed=m["share"] >= limit, dataset=dataset, observed=round(m["share"], 4),
+                   expected={"min_share": limit, "min_events": m["min_events"]},
+                   message=(f"{m['share']:.0%} of {m['entities']} {m['key']} values have at least {m['min_events']} events "
+                            f"(mean {m['mean']}, fewest {m['fewest']})"),
+                   remediation="collect more history or lower min_events for cold-start entities")
+        )
+    return checks
+
+
+@rule("events_timestamped")
+def events_timestamped(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    checks = []
+    for name, audit in ctx.reachable():
+        if ctx.use_case.datasets[name].role != "events":
+            continue
+        needed = ctx.columns_needed(name)
+        temporal = [c for c in audit.profile.columns if c.kind == "temporal" and (not needed or c.name in needed)]  # type: ignore[union-attr]
+        complete = [c.name for c in temporal if c.null_count == 0]
+        checks.append(
+            _check(req, name, passed=bool(complete), dataset=name, observed=complete or None,
+                   expected="a complete timestamp column among the columns used",
+                   message=f"{name} events are timestamped by {', '.join(complete)}" if complete
+                   else f"{name} events have no complete timestamp column among the columns this use case reads",
+                   remediation=f"add the event time to {name} and to the use case's columns")
+        )
+    return checks
+
+
+@rule("locale_codes_valid")
+def locale_codes_valid(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    checks = []
+    for name, m in _measures(ctx).locales.items():
+        if "error" in m:
+            checks.append(_check(req, name, passed=False, dataset=name, message=m["error"]))
+            continue
+        checks.append(
+            _check(req, name, passed=not m["invalid"], dataset=name, observed=m["invalid"] or "all valid",
+                   expected="BCP 47 codes such as fr-FR",
+                   message=f"{m['column']} holds invalid locale codes: {', '.join(m['invalid'][:5])}" if m["invalid"]
+                   else f"{m['column']} locale codes are valid ({', '.join(sorted(m['per_locale']))})",
+                   remediation="normalise locale codes to BCP 47 (language-REGION)")
+        )
+    return checks
+
+
+@rule("locale_coverage")
+def locale_coverage(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    minimum = req.threshold if req.threshold is not None else 0.8
+    checks = []
+    for name, m in _measures(ctx).locales.items():
+        if "error" in m:
+            continue  # reported by locale_codes_valid
+        for locale, share in sorted(m["coverage"].items()):
+            checks.append(
+                _check(req, f"{name}.{locale}", passed=share >= minimum, dataset=name, observed=round(share, 4),
+                       expected={"min_coverage": minimum},
+                       message=f"{share:.0%} of {m['items']} source items have a {locale} translation in {name}",
+                       remediation=f"translate the missing items into {locale} or drop it from target_locales")
+            )
+    if not ctx.use_case.target_locales:
+        checks.append(_check(req, "target_locales", passed=False, message="the use case names no target_locales",
+                             remediation="list the locales this use case must serve in target_locales"))
+    return checks
+
+
+@rule("labels_complete_and_balanced")
+def labels_complete_and_balanced(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    minimum = req.threshold if req.threshold is not None else 0.05
+    checks = []
+    for name, needs in ctx.use_case.datasets.items():
+        if needs.role != "examples":
+            continue
+        m = _measures(ctx).labels.get(name)
+        audit = ctx.audits[name]
+        col = audit.profile.column(needs.label_column) if audit.profile and needs.label_column else None
+        if m is None or col is None or "error" in m:
+            checks.append(_check(req, name, passed=False, dataset=name,
+                                 message=(m or {}).get("error") or f"{name} declares no readable label_column",
+                                 remediation="declare label_column for the examples dataset"))
+            continue
+        null_ratio = col.null_count / audit.profile.row_count if audit.profile.row_count else 0.0  # type: ignore[union-attr]
+        checks.append(_check(req, f"{name}.complete", passed=null_ratio == 0, dataset=name, column=needs.label_column,
+                             observed=round(null_ratio, 4), expected=0,
+                             message=f"{null_ratio:.1%} of {name} examples have no label",
+                             remediation="label or drop unlabelled examples"))
+        checks.append(_check(req, f"{name}.balance", passed=m["smallest_share"] >= minimum, dataset=name,
+                             column=needs.label_column, observed=m["classes"],
+                             expected={"min_class_share": minimum},
+                             message=f"the smallest class of {m['column']} is {m['smallest_share']:.1%} of examples",
+                             remediation="collect more examples of rare classes or rebalance"))
+    return checks
+
+
+@rule("min_rows")
+def min_rows(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    minimum = int(req.threshold or 1)
+    return [
+        _check(req, name, passed=audit.row_count >= minimum, dataset=name, observed=audit.row_count,  # type: ignore[operator]
+               expected={"min_rows": minimum},
+               message=f"{name} has {audit.row_count} rows; this use case needs at least {minimum}",
+               remediation=f"collect more data for {name} or lower the volume threshold")
+        for name, audit in ctx.reachable()
+    ]
+
+
+@rule("schemas_documented")
+def schemas_documented(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    checks = []
+    for name, audit in ctx.reachable():
+        found = _dataset_check(audit, "discoverability.column_descriptions")
+        checks.append(
+            _check(req, name, passed=bool(found and found.passed), dimension=Dimension.DISCOVERABILITY, dataset=name,
+                   observed=found.observed if found else None, expected=found.expected if found else "column descriptions",
+                   message=(found.message if found else f"{name}: column descriptions were not assessed"),
+                   remediation=(found.remediation if found else None) or f"describe the columns of {name}")
+        )
+    return checks
+
+
+@rule("access_classified")
+def access_classified(ctx: UseCaseContext, req: Requirement) -> list[Check]:
+    return [
+        _check(req, name, passed=ctx.config.datasets[name].classification is not None, dimension=Dimension.PRIVACY,
+               dataset=name, observed=ctx.config.datasets[name].classification, expected="a classification",
+               message=(f"{name} is classified {ctx.config.datasets[name].classification}"
+                        if ctx.config.datasets[name].classification
+                        else f"{name} has no classification, so nobody can tell who may query it"),
+               remediation=f"set classification for datasets.{name}")
+        for name in ctx.audits
+    ]
