@@ -112,3 +112,25 @@ def test_lineage_scores_differ_for_the_table_nobody_produces(demo_run) -> None: 
     assert producer["reading_events"]["passed"] and producer["articles"]["passed"]
     assert datasets["readers"]["scores"]["lineage"] < datasets["reading_events"]["scores"]["lineage"]
     assert re.search(r"build_reading_events", producer["reading_events"]["message"] + str(producer["reading_events"]["observed"]))
+
+
+def test_audit_emits_openlineage_with_the_reports_null_counts(demo_run) -> None:  # noqa: ANN001
+    """Each dataset audit is an OpenLineage run whose input carries the report's null counts."""
+    import json
+
+    events = [json.loads(line) for line in (demo_run.home / "lineage" / "airflow-events.jsonl").read_text().splitlines()]
+    complete = {
+        e["job"]["name"].removeprefix("preflight.audit."): e
+        for e in events
+        if e["job"]["name"].startswith("preflight.audit.") and e["eventType"] == "COMPLETE"
+    }
+    datasets = {d["name"]: d for d in demo_run.report["datasets"]}
+    assert set(complete) == set(datasets)
+    for name, event in complete.items():
+        assert event["run"]["facets"]["parent"]["job"]["name"].startswith("preflight_audit.audit_dataset")
+        metrics = event["inputs"][0]["inputFacets"]["dataQualityMetrics"]
+        assert metrics["rowCount"] == datasets[name]["row_count"]
+        nulls = {column: m["nullCount"] for column, m in metrics["columnMetrics"].items()}
+        assert nulls == {c["name"]: c["null_count"] for c in datasets[name]["columns"]}
+        assertions = event["inputs"][0]["facets"]["dataQualityAssertions"]["assertions"]
+        assert len(assertions) == len(datasets[name]["checks"])

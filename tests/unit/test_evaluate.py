@@ -30,8 +30,13 @@ def _check(id: str, passed: bool, severity: Severity = Severity.WARNING, dimensi
     return Check(id=id, dimension=dimension, severity=severity, passed=passed, message=id, **kw)
 
 
+TEXT_OK = {"documents": 100, "empty": 0.0, "too_short": 0.0, "too_long": 0.0, "exact_duplicates": 0.0,
+           "near_duplicates": 0.0, "mojibake": 0.0, "boilerplate": 0.0, "languages": {"en": 1.0}}
+
+
 def _audit(name: str, *, rows: int = 100, nulls: dict[str, int] | None = None, checks: list[Check] = (), status=DatasetStatus.OK, facts=None) -> DatasetAudit:
     nulls = nulls or {}
+    facts = {"text": {"body": TEXT_OK}, **(facts or {})}
     columns = tuple(
         ColumnProfile(name=c, type="TEXT", kind="text", null_count=nulls.get(c, 0), distinct_count=rows)
         for c in ("doc_id", "body", "label", "created_at")
@@ -40,7 +45,7 @@ def _audit(name: str, *, rows: int = 100, nulls: dict[str, int] | None = None, c
     return DatasetAudit(
         name=name, source="db", status=status, profile=profile, checks=tuple(checks),
         reason=None if status is DatasetStatus.OK else "table not found",
-        facts=facts or {}, started_at=NOW, finished_at=NOW,
+        facts=facts, started_at=NOW, finished_at=NOW,
     )
 
 
@@ -49,7 +54,7 @@ def _config(tmp_path: Path, use_case: dict, catalog: dict | None = None):
         "docs": {
             "source": "db", "table": "docs", "description": "Docs", "owner": "team",
             "primary_key": "doc_id", "classification": "internal",
-            "access_label_column": "label",
+            "access_label_column": "label", "text_columns": ["body"],
         }
     }
     (tmp_path / "c.yaml").write_text(yaml.safe_dump({
@@ -127,12 +132,12 @@ def test_pii_blocks_unless_handled_on_classified_data(tmp_path: Path) -> None:
 
     masked_public = _config(tmp_path, {**RAG, "pii": "masked_before_indexing"}, catalog={
         "docs": {"source": "db", "table": "docs", "description": "d", "owner": "o", "primary_key": "doc_id",
-                 "classification": "public", "access_label_column": "label"}})
+                 "classification": "public", "access_label_column": "label", "text_columns": ["body"]}})
     assert evaluate_use_case("uc", masked_public, audits, today=TODAY).verdict is VerdictLevel.BLOCKED
 
     masked_confidential = _config(tmp_path, {**RAG, "pii": "masked_before_indexing"}, catalog={
         "docs": {"source": "db", "table": "docs", "description": "d", "owner": "o", "primary_key": "doc_id",
-                 "classification": "confidential", "access_label_column": "label"}})
+                 "classification": "confidential", "access_label_column": "label", "text_columns": ["body"]}})
     assert evaluate_use_case("uc", masked_confidential, audits, today=TODAY).verdict is VerdictLevel.READY
 
 
