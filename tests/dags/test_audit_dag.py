@@ -134,3 +134,18 @@ def test_audit_emits_openlineage_with_the_reports_null_counts(demo_run) -> None:
         assert nulls == {c["name"]: c["null_count"] for c in datasets[name]["columns"]}
         assertions = event["inputs"][0]["facets"]["dataQualityAssertions"]["assertions"]
         assert len(assertions) == len(datasets[name]["checks"])
+
+
+def test_planted_quality_defects_fail_with_observed_and_expected(demo_run) -> None:  # noqa: ANN001
+    checks = {
+        (d["name"], c["id"]): c for d in demo_run.report["datasets"] for c in d["checks"]
+    }
+    duplicates = checks[("support_tickets", "quality.uniqueness.primary_key")]
+    assert not duplicates["passed"] and duplicates["observed"] == 15 and duplicates["expected"] == 0
+    nulls = checks[("article_translations", "quality.completeness.translated_body")]
+    assert not nulls["passed"] and 0.1 < nulls["observed"] < 0.13 and nulls["expected"] == 0
+    stale = checks[("article_translations", "quality.timeliness")]
+    assert not stale["passed"] and stale["expected"] == {"max_age_hours": 168.0}
+    assert checks[("seat_sales", "quality.gx.expect_column_values_to_be_between.price")]["passed"]
+    undocumented = checks[("readers", "discoverability.description")]
+    assert not undocumented["passed"]
