@@ -9,7 +9,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-__all__ = ["READINESS_ALIAS", "audit_task", "evaluate_task", "gate_task", "plan_task", "readiness_asset"]
+__all__ = [
+    "READINESS_ALIAS",
+    "audit_task",
+    "evaluate_task",
+    "gate_task",
+    "launch_task",
+    "plan_task",
+    "readiness_asset",
+]
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +82,27 @@ def gate_task(run_id: str, use_case: str, outlet_events: Any, config_dir: str | 
         extra={"use_case": use_case, "verdict": verdict.verdict.value, "score": verdict.score, "run_id": run_id},
     )
     return {"use_case": use_case, "verdict": verdict.verdict.value, "score": verdict.score}
+
+
+def launch_task(use_case: str, triggering_asset_events: Any) -> dict[str, Any]:
+    """The demo's launch step: log the readiness event that triggered the run.
+
+    Stands in for "deploy the feature"; a real launch DAG does its deployment here. A run
+    without a readiness event (triggered by hand) is skipped: only a passing gate launches.
+    """
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    events = list(triggering_asset_events[readiness_asset(use_case)]) if triggering_asset_events else []
+    if not events:
+        raise AirflowSkipException(f"{use_case}: no readiness event triggered this run; nothing to launch")
+    event = events[-1]  # several gate passes may be queued into one run: the newest decides
+    extra = dict(event.extra or {})
+    verdict, score, audit_run = extra.get("verdict"), extra.get("score"), extra.get("run_id")
+    log.info(
+        "%s passed its Preflight gate: verdict %s, score %s, audit run %s (event from %s.%s)",
+        use_case, verdict, score, audit_run, event.source_dag_id, event.source_task_id,
+    )
+    if verdict == "at_risk":
+        log.warning("%s launches AT RISK: read its fixes in the readiness report before going live", use_case)
+    log.info("DEMO STAND-IN: this is where %s would be deployed; nothing is deployed", use_case)
+    return {"use_case": use_case, "verdict": verdict, "score": score, "audit_run_id": audit_run, "events": len(events)}

@@ -132,7 +132,7 @@ def test_audit_emits_openlineage_with_the_reports_null_counts(demo_run) -> None:
         assert metrics["rowCount"] == datasets[name]["row_count"]
         nulls = {column: m["nullCount"] for column, m in metrics["columnMetrics"].items()}
         assert nulls == {c["name"]: c["null_count"] for c in datasets[name]["columns"]}
-        assertions = event["inputs"][0]["facets"]["dataQualityAssertions"]["assertions"]
+        assertions = event["inputs"][0]["inputFacets"]["dataQualityAssertions"]["assertions"]
         assert len(assertions) == len(datasets[name]["checks"])
 
 
