@@ -28,7 +28,8 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-out = Console()
+# Piped output (CI logs, `make demo | tee`) gets a wide table instead of rich's 80 columns.
+out = Console(width=None if sys.stdout.isatty() else 160)
 err = Console(stderr=True)
 
 EXIT_OK, EXIT_BLOCKED, EXIT_ERROR = 0, 1, 2
@@ -59,7 +60,9 @@ def print_verdicts(run) -> None:  # noqa: ANN001
     table.add_column("Score", justify="right")
     table.add_column("Band")
     table.add_column("First blocker (or risk)", overflow="fold")
-    for verdict in run.use_cases:
+    from preflight.report import worst_first
+
+    for verdict in sorted(run.use_cases, key=worst_first):
         failing = [c for c in verdict.checks if c.failing and c.severity.value == "blocker"]
         first = failing[0].message if failing else (verdict.fixes[0]["message"] if verdict.fixes else "—")
         value = verdict.verdict.value

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from preflight.models import DatasetAudit, RunResult, Verdict
 from preflight.store import ResultsStore
 
-__all__ = ["report_dict", "write_reports"]
+__all__ = ["report_dict", "worst_first", "write_reports"]
 
 _env = Environment(
     loader=PackageLoader("preflight", "templates"),
@@ -58,6 +58,13 @@ def _use_case_dict(verdict: Verdict, previous: dict[str, Any] | None) -> dict[st
     return data
 
 
+_VERDICT_ORDER = {"blocked": 0, "at_risk": 1, "ready": 2}
+
+
+def worst_first(verdict: Verdict) -> tuple[int, str]:
+    return _VERDICT_ORDER[verdict.verdict.value], verdict.use_case
+
+
 def report_dict(run: RunResult, store: ResultsStore | None = None) -> dict[str, Any]:
     previous: dict[str, dict[str, Any]] = {}
     if store is not None:
@@ -77,7 +84,8 @@ def report_dict(run: RunResult, store: ResultsStore | None = None) -> dict[str, 
         "summary": {
             v: sum(1 for uc in run.use_cases if uc.verdict.value == v) for v in ("ready", "at_risk", "blocked")
         },
-        "use_cases": [_use_case_dict(v, previous.get(v.use_case)) for v in run.use_cases],
+        # Worst first: a reader looks for what is blocked before what is ready.
+        "use_cases": [_use_case_dict(v, previous.get(v.use_case)) for v in sorted(run.use_cases, key=worst_first)],
         "platform_fixes": list(run.platform_fixes),
         "datasets": [_dataset_dict(a) for a in run.datasets],
     }
