@@ -92,7 +92,7 @@ def launch_task(use_case: str, triggering_asset_events: Any) -> dict[str, Any]:
     """
     from airflow.sdk.exceptions import AirflowSkipException
 
-    events = list(triggering_asset_events[readiness_asset(use_case)]) if triggering_asset_events else []
+    events = list(triggering_asset_events.get(readiness_asset(use_case), ())) if triggering_asset_events else []
     if not events:
         raise AirflowSkipException(f"{use_case}: no readiness event triggered this run; nothing to launch")
     event = events[-1]  # several gate passes may be queued into one run: the newest decides

@@ -240,6 +240,14 @@ def demo(
     out.print(f"Reports: {latest / 'report.json'}\n         {latest / 'report.html'}")
 
 
+@app.command("airflow")
+def airflow_standalone() -> None:
+    """Start Airflow locally on the embedded defaults with the Preflight UI (Ctrl-C stops it)."""
+    from preflight.airflow_local import run_standalone
+
+    run_standalone()
+
+
 def main() -> None:
     logging.basicConfig(level=os.environ.get("PREFLIGHT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
     try:

@@ -55,7 +55,7 @@ def parse_duration(value: Any) -> timedelta:
         return timedelta(hours=value)
     match = _DURATION.match(str(value))
     if not match:
-        raise ValueError(f"expected a duration like '48h', '7d' or '30m', got {value!r}")
+        raise ValueError("expected a duration like '48h', '7d' or '30m'")
     return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
 
 
@@ -215,7 +215,7 @@ class UseCaseConfig(_Model):
     business_sponsor: str | None = None
     owner: str | None = None
     datasets: dict[str, UseCaseDataset]
-    thresholds: dict[str, float | int | str] = Field(default_factory=dict)
+    thresholds: dict[str, float] = Field(default_factory=dict)  # requirement id -> threshold
     severities: dict[str, Literal["blocker", "warning", "info"]] = Field(default_factory=dict)
     pii: Literal["forbidden", "masked_before_indexing", "approved"] = "forbidden"
     target_languages: StrList = ()
@@ -277,6 +277,15 @@ class Settings(_Model):
     def _no_password(cls, url: str | None) -> str | None:
         return SourceConfig._no_password(url)
 
+    @field_validator("naming_convention")
+    @classmethod
+    def _regex(cls, pattern: str) -> str:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"not a regular expression: {exc}") from None
+        return pattern
+
 
 class _ConfigFile(_Model):
     settings: Settings | None = None
@@ -295,12 +304,18 @@ class Config(_Model):
 
     @property
     def expectations_dir(self) -> Path:
-        """Where `<dataset>.json` GX suites live (relative paths are from the config dir)."""
-        if self.settings.expectations_dir:
-            return (self.directory / self.settings.expectations_dir).resolve()
+        """Where `<dataset>.json` GX suites live: ``PREFLIGHT_EXPECTATIONS``, else
+        ``settings.expectations_dir`` (relative to the config directory), else
+        ``expectations/`` in the project (beside ``dags/``)."""
         if env := os.environ.get("PREFLIGHT_EXPECTATIONS"):
             return Path(env)
-        return (self.directory / ".." / ".." / "expectations").resolve()
+        if self.settings.expectations_dir:
+            from preflight.sources import expand_env
+
+            return (self.directory / expand_env(self.settings.expectations_dir)).resolve()
+        from preflight.airflow_env import project_root
+
+        return project_root() / "expectations"
 
     def datasets_for(self, use_case: str) -> list[str]:
         return list(self.use_cases[use_case].datasets)
@@ -375,7 +390,8 @@ def load_config(directory: Path | str | None = None) -> Config:
     root = Path(directory) if directory else default_config_dir()
     if not root.is_dir():
         raise ConfigError("configuration directory not found", file=str(root))
-    files = sorted([*root.glob("*.yaml"), *root.glob("*.yml")])
+    # Dot-files are editor backups and lock files, not configuration.
+    files = sorted(p for p in [*root.glob("*.yaml"), *root.glob("*.yml")] if not p.name.startswith("."))
     if not files:
         raise ConfigError("no *.yaml files in the configuration directory", file=str(root))
 
@@ -424,8 +440,19 @@ def _check_references(config: Config) -> None:
                     file=file,
                     field=f"datasets.{name}.related_keys.{i}.references",
                 )
+    from preflight.requirements import load_kind  # requirements imports this module
+
     for name, use_case in config.use_cases.items():
         file = config.origin("use_cases", name)
+        known = {r.id for r in load_kind(use_case.kind).requirements}
+        for section in ("thresholds", "severities"):
+            for key in getattr(use_case, section):
+                if key not in known:
+                    raise ConfigError(
+                        f"no requirement {key!r} in kind {use_case.kind!r} (known: {', '.join(sorted(known))})",
+                        file=file,
+                        field=f"use_cases.{name}.{section}.{key}",
+                    )
         for dataset in use_case.datasets:
             if dataset not in config.datasets:
                 raise ConfigError(

@@ -94,10 +94,10 @@ def _notify_verdict_changes(config: Config, store: ResultsStore, run: RunResult)
         return  # nothing configured: skip importing the Airflow SDK (the CLI stays quick)
     try:
         from preflight.notify import notify_changes, verdict_changes
-        from preflight.report import _safe_dir_name
+        from preflight.report import run_report_dir
 
         # This run's own report, not `latest/`, which the next run overwrites.
-        report = reports_dir() / _safe_dir_name(run.run_id) / "report.html"
+        report = run_report_dir(reports_dir(), run.run_id) / "report.html"
         notify_changes(config, verdict_changes(store, run, report_path=str(report)))
     except Exception as exc:  # notifications are reporting, never a reason to fail an audit
         log.warning("could not send verdict-change notifications: %s: %s", type(exc).__name__, exc)

@@ -17,7 +17,7 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from preflight.models import DatasetAudit, RunResult, Verdict
 from preflight.store import ResultsStore
 
-__all__ = ["report_dict", "worst_first", "write_reports"]
+__all__ = ["report_dict", "run_report_dir", "worst_first", "write_reports"]
 
 _env = Environment(
     loader=PackageLoader("preflight", "templates"),
@@ -91,14 +91,15 @@ def report_dict(run: RunResult, store: ResultsStore | None = None) -> dict[str, 
     }
 
 
-def _safe_dir_name(run_id: str) -> str:
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
+def run_report_dir(reports_dir: Path, run_id: str) -> Path:
+    """Where one run's reports live (run ids carry ':' and '+', which paths should not)."""
+    return reports_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
 
 
 def write_reports(run: RunResult, reports_dir: Path, *, store: ResultsStore | None = None) -> Path:
     """Write both reports for ``run``; returns the ``latest`` directory."""
     data = report_dict(run, store)
-    run_dir = reports_dir / _safe_dir_name(run.run_id)
+    run_dir = run_report_dir(reports_dir, run.run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     (run_dir / "report.json").write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     html = _env.get_template("report.html").render(report=data)

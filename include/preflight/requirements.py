@@ -62,8 +62,10 @@ class UseCaseContext:
     extra: dict[str, Any] = field(default_factory=dict)
 
     def columns_needed(self, dataset: str) -> tuple[str, ...]:
-        declared = self.use_case.datasets[dataset].columns
-        return declared or self.config.datasets[dataset].required_columns
+        """The columns the use case reads, its dataset's primary key included (ids must exist)."""
+        entry = self.config.datasets[dataset]
+        declared = self.use_case.datasets[dataset].columns or entry.required_columns
+        return tuple(dict.fromkeys([*entry.primary_key, *declared]))
 
     def reachable(self) -> list[tuple[str, DatasetAudit]]:
         return [(n, a) for n, a in self.audits.items() if a.status is DatasetStatus.OK and a.profile]

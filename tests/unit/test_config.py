@@ -146,3 +146,26 @@ def test_cli_validate_ok_exits_0() -> None:
     )
     assert done.returncode == 0, done.stderr
     assert "7 datasets" in done.stdout
+
+
+def test_threshold_for_unknown_requirement_names_it(config_dir: Path) -> None:
+    _edit(config_dir / "use_cases.yaml", "    pii: forbidden", "    pii: forbidden\n    thresholds: {completness: 0.05}")
+    with pytest.raises(ConfigError, match=r"use_cases\.support_assistant\.thresholds\.completness.*no requirement"):
+        load_config(config_dir)
+
+
+def test_threshold_must_be_a_number(config_dir: Path) -> None:
+    _edit(config_dir / "use_cases.yaml", "    pii: forbidden", "    pii: forbidden\n    thresholds: {completeness: high}")
+    with pytest.raises(ConfigError, match=r"use_cases\.support_assistant\.thresholds\.completeness"):
+        load_config(config_dir)
+
+
+def test_bad_naming_convention_is_a_config_error(config_dir: Path) -> None:
+    _edit(config_dir / "preflight.yaml", 'naming_convention: "^[a-z][a-z0-9_]*$"', 'naming_convention: "[unclosed"')
+    with pytest.raises(ConfigError, match=r"settings\.naming_convention.*not a regular expression"):
+        load_config(config_dir)
+
+
+def test_dot_files_are_not_configuration(config_dir: Path) -> None:
+    (config_dir / ".catalog.yaml.swp.yaml").write_text("not: [valid")
+    assert len(load_config(config_dir).datasets) == 7

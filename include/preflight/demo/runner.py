@@ -36,7 +36,7 @@ def _logs_dir() -> Path:
     return path
 
 
-def _airflow_bin() -> str:
+def airflow_bin() -> str:
     beside = Path(sys.executable).with_name("airflow")
     return str(beside) if beside.exists() else (shutil.which("airflow") or "airflow")
 
@@ -44,7 +44,7 @@ def _airflow_bin() -> str:
 def migrate_airflow_db(env: dict[str, str]) -> None:
     log = _logs_dir() / "airflow-db-migrate.log"
     with log.open("w") as handle:
-        done = subprocess.run([_airflow_bin(), "db", "migrate"], env=env, stdout=handle, stderr=subprocess.STDOUT)
+        done = subprocess.run([airflow_bin(), "db", "migrate"], env=env, stdout=handle, stderr=subprocess.STDOUT)
     if done.returncode != 0:
         raise DemoError(f"`airflow db migrate` failed; see {log}")
 
