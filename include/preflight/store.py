@@ -271,6 +271,15 @@ class ResultsStore:
         return list(reversed(rows))
 
 
+_MIGRATED: set[str] = set()
+
+
 def open_store(url: str | None = None) -> ResultsStore:
-    """A migrated store at ``url`` (default: see :func:`default_results_url`)."""
-    return ResultsStore(url).migrate()
+    """A migrated store at ``url`` (default: see :func:`default_results_url`).
+
+    Migrations run once per URL per process: the UI opens the store on every request."""
+    store = ResultsStore(url)
+    if store.url not in _MIGRATED:
+        store.migrate()
+        _MIGRATED.add(store.url)
+    return store

@@ -49,13 +49,20 @@ def migrate_airflow_db(env: dict[str, str]) -> None:
         raise DemoError(f"`airflow db migrate` failed; see {log}")
 
 
-def run_dag(dag_id: str, env: dict[str, str]) -> tuple[str, str]:
+DAG_TIMEOUT_S = 1800
+
+
+def run_dag(dag_id: str, env: dict[str, str], *, timeout: float = DAG_TIMEOUT_S) -> tuple[str, str]:
     """Run ``dag_id`` through ``dag.test()``; returns (run_id, state)."""
     log = _logs_dir() / f"{dag_id}.log"
     with log.open("w") as handle:
-        done = subprocess.run(
-            [sys.executable, "-m", "preflight.demo.dagrun", dag_id], env=env, stdout=handle, stderr=subprocess.STDOUT
-        )
+        try:
+            done = subprocess.run(
+                [sys.executable, "-m", "preflight.demo.dagrun", dag_id],
+                env=env, stdout=handle, stderr=subprocess.STDOUT, timeout=timeout,
+            )
+        except subprocess.TimeoutExpired:
+            raise DemoError(f"DAG {dag_id} did not finish within {timeout:.0f}s; see {log}") from None
     text = log.read_text(errors="replace")
     match = re.search(r"^run_id=(\S+) state=(\S+)$", text, re.MULTILINE)
     if done.returncode != 0 or not match:
