@@ -4,7 +4,6 @@ PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 export PREFLIGHT_HOME ?= $(CURDIR)/.preflight
-export AIRFLOW_HOME ?= $(PREFLIGHT_HOME)/airflow
 # Presidio's e-mail recognizer would otherwise try to download the public suffix list.
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha1sum | cut -c1-12)

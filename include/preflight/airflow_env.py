@@ -28,20 +28,28 @@ def lineage_events_file() -> Path:
 
 
 def airflow_env(**overrides: str) -> dict[str, str]:
-    """A copy of ``os.environ`` with the embedded-default Airflow settings filled in
-    (values already set by the user win, except where ``overrides`` says otherwise)."""
+    """A copy of ``os.environ`` with the embedded-default Airflow settings.
+
+    Where Airflow keeps its state is always taken from ``$PREFLIGHT_HOME`` — an
+    ``AIRFLOW_HOME`` or metadata-DB URL in the user's shell must never make the demo
+    migrate, or write runs into, a real Airflow. Other settings the user set win;
+    ``overrides`` win over everything."""
     home = Path(preflight_home()).resolve()
     root = project_root()
     events = lineage_events_file()
     events.parent.mkdir(parents=True, exist_ok=True)
-    defaults = {
+    airflow_home = home / "airflow"
+    isolated = {
         "PREFLIGHT_HOME": str(home),
-        "AIRFLOW_HOME": str(home / "airflow"),
+        "AIRFLOW_HOME": str(airflow_home),
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{airflow_home / 'airflow.db'}",
         "AIRFLOW__CORE__DAGS_FOLDER": str(root / "dags"),
         "AIRFLOW__CORE__PLUGINS_FOLDER": str(root / "plugins"),
+        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",  # SQLite metadata: one machine
+    }
+    defaults = {
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
-        "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
         "AIRFLOW__OPENLINEAGE__NAMESPACE": "preflight",
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
             {"type": "file", "log_file_path": str(events), "append": True}
@@ -52,6 +60,7 @@ def airflow_env(**overrides: str) -> dict[str, str]:
     env = dict(os.environ)
     for key, value in defaults.items():
         env.setdefault(key, value)
+    env.update(isolated)
     env.update(overrides)
     (Path(env["AIRFLOW_HOME"])).mkdir(parents=True, exist_ok=True)
     return env

@@ -116,3 +116,18 @@ def test_run_standalone_prints_where_and_how_then_execs_airflow_standalone(monke
     text = out.getvalue()
     assert "http://127.0.0.1:8080/" in text and "http://127.0.0.1:8080/preflight/" in text
     assert f"log in as admin with password {password}" in text
+
+
+def test_embedded_env_never_points_at_the_users_airflow(_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A data engineer's shell often points at a real Airflow; the demo must not touch it."""
+    from preflight.airflow_env import airflow_env
+
+    monkeypatch.setenv("AIRFLOW_HOME", "/srv/airflow")
+    monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://prod-metadata/airflow")
+    monkeypatch.setenv("AIRFLOW__CORE__EXECUTOR", "CeleryExecutor")
+    monkeypatch.setenv("AIRFLOW__CORE__LOAD_EXAMPLES", "True")  # a preference, kept
+    env = airflow_env()
+    assert env["AIRFLOW_HOME"] == str(_home.resolve() / "airflow")
+    assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"] == f"sqlite:///{_home.resolve() / 'airflow' / 'airflow.db'}"
+    assert env["AIRFLOW__CORE__EXECUTOR"] == "LocalExecutor"
+    assert env["AIRFLOW__CORE__LOAD_EXAMPLES"] == "True"
