@@ -10,6 +10,7 @@ sets both, and PREFLIGHT_REQUIRE_ENGINES=1, so that in CI they must run.
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -19,6 +20,10 @@ import pytest
 import sqlalchemy as sa
 
 os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
+# Airflow imported inside the test process must never read or create the developer's
+# ~/airflow (or whatever AIRFLOW_HOME their shell points at): a throwaway home.
+os.environ["AIRFLOW_HOME"] = tempfile.mkdtemp(prefix="preflight-tests-airflow-")
+os.environ.pop("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", None)
 
 REPO = Path(__file__).resolve().parent.parent
 ENGINE_ENV = {
