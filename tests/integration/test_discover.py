@@ -198,3 +198,24 @@ def test_default_schema_names_are_unprefixed_and_unique(tmp_path: Path) -> None:
     assert "schema" not in entries["readers_2"] and "description" not in entries["readers_2"]
     write_catalog_entries(entries, config_dir / "discovered.yaml")
     assert set(load_config(config_dir).datasets) == {"readers", "readers_2", "page_views"}
+
+
+def test_discover_command_then_validate(pg_url: str, pg_schema: str, tmp_path: Path) -> None:
+    """The CLI path a team takes: `preflight discover`, then `preflight validate` accepts it."""
+    import subprocess
+    import sys
+
+    config_dir = write_config_dir(tmp_path / "config", pg_url, pg_schema)
+    cli = [sys.executable, "-m", "preflight.cli"]
+    done = subprocess.run([*cli, "discover", "--source", "pg", "--schema", pg_schema, "--config", str(config_dir)],
+                          capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr
+    assert (config_dir / "discovered_pg.yaml").exists()
+    valid = subprocess.run([*cli, "validate", "--config", str(config_dir)], capture_output=True, text=True)
+    assert valid.returncode == 0, valid.stderr
+    assert "3 datasets" in valid.stdout
+    again = subprocess.run([*cli, "discover", "--source", "pg", "--schema", pg_schema, "--config", str(config_dir)],
+                           capture_output=True, text=True)
+    assert again.returncode == 0 and "already in the catalog" in again.stdout
+    unknown = subprocess.run([*cli, "discover", "--source", "nope", "--config", str(config_dir)], capture_output=True, text=True)
+    assert unknown.returncode == 2 and "nope" in unknown.stderr
