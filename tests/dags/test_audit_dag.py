@@ -56,7 +56,7 @@ def test_report_fields(demo_run) -> None:  # noqa: ANN001
 def test_blockers_state_the_planted_defects(demo_run) -> None:  # noqa: ANN001
     by_name = {uc["name"]: uc for uc in demo_run.report["use_cases"]}
     rag = " ".join(by_name["support_assistant"]["blockers"])
-    assert "EMAIL_ADDRESS" in rag and "PHONE_NUMBER" in rag
+    assert "EMAIL_ADDRESS" in rag and "PHONE_NUMBER" in rag and "CREDIT_CARD" in rag
     assert "duplicate" in rag
     loc = " ".join(by_name["article_localisation"]["blockers"])
     assert "translated_body" in loc and "NULL" in loc
@@ -90,13 +90,14 @@ def test_gate_task_log_names_blockers(demo_run) -> None:  # noqa: ANN001
 
 
 def test_no_raw_pii_in_reports_or_logs(demo_run) -> None:  # noqa: ANN001
-    """Every e-mail and phone number planted in the data is absent from what Preflight wrote."""
+    """Every e-mail, phone and card number planted in the data is absent from what Preflight wrote."""
     db = sqlite3.connect(demo_run.home / "demo" / "warehouse.db")
     texts = [row[0] for row in db.execute("SELECT body FROM support_tickets")] + [
         row[0] for row in db.execute("SELECT email FROM readers")
     ]
     secrets = {text[s.start : s.end] for text in texts for s in find_pii(text)}
     assert len(secrets) > 50, "the demo data should hold planted PII"
+    assert any(s.replace(" ", "").isdigit() and len(s.replace(" ", "")) == 16 for s in secrets), "no card numbers planted"
     written = [*(demo_run.home / "reports").rglob("report.*"), *(demo_run.home / "logs").glob("*.log")]
     assert written
     for path in written:

@@ -8,8 +8,8 @@ planted whenever the demo runs. Planted defects, each traceable in the report:
   produce it (it is loaded outside any lineage-emitting pipeline);
 - ``article_translations``: newest row ~200 days old against a 7-day SLO, and 12% of
   ``translated_body`` is NULL although the localisation use case needs it;
-- ``support_tickets``: duplicate ``ticket_id`` values, and e-mail addresses and phone
-  numbers pasted into the free-text ``body``.
+- ``support_tickets``: duplicate ``ticket_id`` values, and e-mail addresses, phone
+  numbers and payment-card numbers pasted into the free-text ``body``.
 """
 
 from __future__ import annotations
@@ -207,6 +207,8 @@ def _support_tickets(fake: Faker, rng: random.Random, now: datetime) -> list[dic
             body += f" You can reach me at {fake.email()}."
         elif roll < 0.20:
             body += f" Please call me back on {fake.numerify('+44 20 #### ####')}."
+        elif roll < 0.23:
+            body += f" The charge is on my card {fake.credit_card_number(card_type='visa16')}."
         rows.append(
             {
                 "ticket_id": i,
