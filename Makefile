@@ -1,6 +1,6 @@
 # Preflight: `make demo` and `make test` are the two commands that matter.
 SHELL := /bin/bash
-PYTHON ?= python3.11
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
 BIN := $(VENV)/bin
 export PREFLIGHT_HOME ?= $(CURDIR)/.preflight
