@@ -524,7 +524,7 @@ def test_probe_checks_and_facts(config: Config) -> None:
 def test_probe_loads_the_graph_once_per_source(
     config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import preflight.lineage as lineage
+    import preflight.lineage.checks as lineage
 
     calls: list[Path] = []
     real = lineage.read_events_file
