@@ -13,7 +13,6 @@ of each is kept, so neither a cold page cache nor a burst of load decides the ra
 from __future__ import annotations
 
 import argparse
-import os
 import random
 import time
 from collections.abc import Callable, Iterator
@@ -23,6 +22,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.tables import bench_home, write_table
 from preflight.profiling import profile_table
 
 TABLE = "orders"
@@ -53,10 +53,6 @@ SELECT
   count(is_active), count(DISTINCT is_active), min(is_active), max(is_active)
 FROM orders
 """
-
-
-def bench_home() -> Path:
-    return Path(os.environ.get("PREFLIGHT_HOME") or ".preflight").resolve() / "bench"
 
 
 def _table() -> sa.Table:
@@ -101,24 +97,8 @@ def build(rows: int) -> tuple[Path, float | None]:
     path = bench_home() / f"profile_{rows}.sqlite"
     if path.exists():
         return path, None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
     began = time.perf_counter()
-    engine = sa.create_engine(f"sqlite:///{partial}")
-    table = _table()
-    table.create(engine)
-    batch: list[dict[str, Any]] = []
-    with engine.begin() as conn:
-        for row in _rows(rows):
-            batch.append(row)
-            if len(batch) == 50_000:
-                conn.execute(table.insert(), batch)
-                batch = []
-        if batch:
-            conn.execute(table.insert(), batch)
-    engine.dispose()
-    partial.rename(path)  # only a complete database is ever cached
+    write_table(path, _table(), _rows(rows))
     return path, time.perf_counter() - began
 
 

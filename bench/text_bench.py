@@ -13,7 +13,6 @@ is charged for them.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Iterator
@@ -22,6 +21,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from bench.tables import bench_home, write_table
 from preflight.privacy import scan_texts
 from preflight.sampling import draw_sample
 from preflight.text_fitness import assess_texts
@@ -46,10 +46,6 @@ SENTENCES = [
     "Die Lieferung kam zwei Tage zu spät.",
 ]
 SIGNATURE = "Sent from my phone"
-
-
-def bench_home() -> Path:
-    return Path(os.environ.get("PREFLIGHT_HOME") or ".preflight").resolve() / "bench"
 
 
 def _table() -> sa.Table:
@@ -99,23 +95,7 @@ def build(rows: int) -> Path:
         finally:
             engine.dispose()
         path.unlink()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(".partial")
-    partial.unlink(missing_ok=True)
-    engine = sa.create_engine(f"sqlite:///{partial}")
-    table = _table()
-    table.metadata.create_all(engine)
-    batch: list[dict[str, Any]] = []
-    with engine.begin() as conn:
-        for row in _rows(rows):
-            batch.append(row)
-            if len(batch) == 50_000:
-                conn.execute(table.insert(), batch)
-                batch = []
-        if batch:
-            conn.execute(table.insert(), batch)
-    engine.dispose()
-    partial.rename(path)  # only a complete database is ever cached
+    write_table(path, _table(), _rows(rows))
     return path
 
 
