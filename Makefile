@@ -45,6 +45,7 @@ airflow: install
 
 lint: install
 	$(BIN)/ruff check include dags plugins tests bench
+	$(BIN)/mypy
 
 clean:
 	rm -rf $(PREFLIGHT_HOME)
