@@ -453,12 +453,12 @@ def _check_references(config: Config) -> None:
                         file=file,
                         field=f"use_cases.{name}.{section}.{key}",
                     )
-        for dataset in use_case.datasets:
-            if dataset not in config.datasets:
+        for dataset_name in use_case.datasets:
+            if dataset_name not in config.datasets:
                 raise ConfigError(
-                    f"unknown dataset {dataset!r} (not in the catalog)",
+                    f"unknown dataset {dataset_name!r} (not in the catalog)",
                     file=file,
-                    field=f"use_cases.{name}.datasets.{dataset}",
+                    field=f"use_cases.{name}.datasets.{dataset_name}",
                 )
         for i, cross in enumerate(use_case.cross_checks):
             for end, ref in (("from", cross.source), ("to", cross.target)):

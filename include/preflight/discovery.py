@@ -130,7 +130,9 @@ def _discover(
             entry["primary_key"] = list(pk)
         entry["columns"] = {c["name"]: _type_string(c["type"], engine) for c in columns}
         described = {
-            c["name"]: c["comment"].strip() for c in columns if (c.get("comment") or "").strip()
+            c["name"]: column_comment.strip()
+            for c in columns
+            if (column_comment := c.get("comment") or "").strip()
         }
         if described:
             entry["column_descriptions"] = described

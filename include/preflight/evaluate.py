@@ -90,7 +90,7 @@ def _ranked_fixes(checks: Sequence[Check]) -> tuple[dict[str, Any], ...]:
     """Failing checks ordered by what fixing each one alone would gain."""
     base_verdict = verdict_of(checks)
     base_score = weighted_score(checks) or 0
-    fixes = []
+    fixes: list[dict[str, Any]] = []
     for i, check in enumerate(checks):
         if not check.failing:
             continue

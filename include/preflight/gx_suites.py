@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import quote, quote_plus
 
 import sqlalchemy as sa
@@ -35,6 +35,7 @@ from preflight.probes import ProbeContext, probe
 if TYPE_CHECKING:
     from great_expectations.core.batch_definition import BatchDefinition
     from great_expectations.data_context import AbstractDataContext
+    from great_expectations.datasource.fluent import SQLDatasource
     from great_expectations.expectations import Expectation
 
 __all__ = [
@@ -156,7 +157,8 @@ def load_suite(path: Path) -> ParsedSuite:
     if not isinstance(entries, list):
         raise ValueError("has no 'expectations' list; is it a GX 1.x suite?")
 
-    name = raw.get("name") if isinstance(raw.get("name"), str) and raw.get("name") else path.stem
+    raw_name = raw.get("name")
+    name = raw_name if isinstance(raw_name, str) and raw_name else path.stem
     parsed: list[ParsedExpectation] = []
     problems: list[str] = []
     seen: dict[str, int] = {}
@@ -274,7 +276,9 @@ def _batch_definition(engine: sa.Engine, table: str, schema: str | None) -> Batc
     context = _gx_context()
     name = _datasource_name(url)
     try:
-        datasource = context.data_sources.get(name)
+        # GX types the lookup as any Datasource; every one under this name was added below,
+        # and all three kinds are SQLDatasources.
+        datasource = cast("SQLDatasource", context.data_sources.get(name))
     except KeyError:
         # Read-only credentials are common for audits: never ask GX for temp tables.
         backend = engine.dialect.name
@@ -463,9 +467,11 @@ def validate_expectations(
     by_position: dict[int, dict[str, Any]] = {}
     for result in outcome.results:
         as_json = result.to_json_dict()
-        position = ((as_json.get("expectation_config") or {}).get("meta") or {}).get(_POSITION)
-        if isinstance(position, int):
-            by_position[position] = as_json
+        exp_config = as_json.get("expectation_config")
+        meta = exp_config.get("meta") if isinstance(exp_config, dict) else None
+        tag = meta.get(_POSITION) if isinstance(meta, dict) else None
+        if isinstance(tag, int):
+            by_position[tag] = as_json
     return [by_position.get(twin) for twin in twin_of]
 
 

@@ -255,8 +255,9 @@ def emit_audit_events(
         try:
             client.emit(event)
         except Exception as exc:  # any transport failure, translated at the boundary
+            kind = event.eventType.value if event.eventType is not None else "untyped"
             raise LineageEmitError(
-                f"could not send the {event.eventType.value} event of {audit_job_name(audit.name)}: {exc}"
+                f"could not send the {kind} event of {audit_job_name(audit.name)}: {exc}"
             ) from exc
     return list(events)
 

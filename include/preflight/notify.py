@@ -120,7 +120,7 @@ def _notifier_class(path: str) -> type[BaseNotifier]:
     return cls
 
 
-def _accepts(cls: type, name: str) -> bool:
+def _accepts(cls: type[BaseNotifier], name: str) -> bool:
     try:
         parameters = inspect.signature(cls.__init__).parameters
     except (TypeError, ValueError):
@@ -181,8 +181,9 @@ class LogNotifier(BaseNotifier):
     def __init__(self, message: str = MESSAGE_TEMPLATE, logger: str = "preflight.notify") -> None:
         super().__init__()
         self.message = message
-        self.logger = logger
+        # Not ``self.logger``: that would shadow LoggingMixin.logger(), Airflow's logger accessor.
+        self.logger_name = logger
 
     def notify(self, context: Any) -> None:
         level = logging.WARNING if context.get("current") == "blocked" else logging.INFO
-        logging.getLogger(self.logger).log(level, "%s", self.message)
+        logging.getLogger(self.logger_name).log(level, "%s", self.message)

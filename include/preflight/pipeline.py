@@ -13,6 +13,7 @@ import os
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from preflight.audit import audit_dataset
 from preflight.config import Config
@@ -22,6 +23,9 @@ from preflight.models import DatasetAudit, RunResult, Verdict, VerdictLevel
 from preflight.report import write_reports
 from preflight.sources import preflight_home
 from preflight.store import ResultsStore, open_store
+
+if TYPE_CHECKING:
+    from openlineage.client.facet_v2.parent_run import ParentRunFacet
 
 __all__ = ["audit_one", "finish_run", "gate", "new_run_id", "run_audit", "start_run", "store_for"]
 
@@ -51,7 +55,9 @@ def start_run(config: Config, run_id: str, *, trigger: str) -> list[str]:
     return [*needed, *(d for d in config.datasets if d not in needed)]
 
 
-def audit_one(config: Config, run_id: str, dataset: str, *, lineage_parent: object | None = None) -> DatasetAudit:
+def audit_one(
+    config: Config, run_id: str, dataset: str, *, lineage_parent: ParentRunFacet | str | None = None
+) -> DatasetAudit:
     store = store_for(config)
     audit = audit_dataset(config, dataset, store=store, run_id=run_id)
     store.save_audit(run_id, audit)
@@ -64,11 +70,11 @@ def audit_one(config: Config, run_id: str, dataset: str, *, lineage_parent: obje
     return audit
 
 
-def _emit_lineage(config: Config, run_id: str, audit: DatasetAudit, parent: object | None) -> None:
+def _emit_lineage(config: Config, run_id: str, audit: DatasetAudit, parent: ParentRunFacet | str | None) -> None:
     from preflight.lineage_out import emit_for_audit
 
     try:
-        emit_for_audit(config, run_id, audit, parent=parent)  # type: ignore[arg-type]
+        emit_for_audit(config, run_id, audit, parent=parent)
     except Exception as exc:  # lineage is reporting, never a reason to fail an audit
         log.warning("could not emit OpenLineage events for %s: %s", audit.name, exc)
 

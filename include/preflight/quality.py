@@ -155,9 +155,11 @@ def uniqueness(ctx: ProbeContext) -> list[Check]:
     return checks
 
 
-def _validity_rules(dataset: DatasetConfig, table: sa.Table) -> list[tuple[str, str, Any, Any]]:
+def _validity_rules(
+    dataset: DatasetConfig, table: sa.Table
+) -> list[tuple[str, str, Any, sa.ColumnElement[bool]]]:
     """(check id, column, expected, SQL expression counting invalid rows)."""
-    rules = []
+    rules: list[tuple[str, str, Any, sa.ColumnElement[bool]]] = []
     for column, values in dataset.accepted_values.items():
         if column in table.c:
             col = table.c[column]
@@ -337,7 +339,8 @@ def consistency(ctx: ProbeContext) -> list[Check]:
         )
         with ctx.engine.connect() as conn:
             orphans = int(conn.execute(orphans_q).scalar_one())
-        non_null = ctx.profile.row_count - (ctx.profile.column(key.column).null_count if ctx.profile.column(key.column) else 0)
+        key_profile = ctx.profile.column(key.column)
+        non_null = ctx.profile.row_count - (key_profile.null_count if key_profile else 0)
         ratio = orphans / non_null if non_null else 0.0
         checks.append(
             Check(

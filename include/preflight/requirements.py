@@ -539,7 +539,7 @@ def text_present(ctx: UseCaseContext, req: Requirement) -> list[Check]:
 def language_match(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     targets = {lang.split("-")[0].lower() for lang in ctx.use_case.target_languages}
     minimum = req.threshold if req.threshold is not None else 0.9
-    checks = []
+    checks: list[Check] = []
     if not targets:
         return checks  # nothing promised, nothing to check
     for name, column, facts in _text_columns(ctx):

@@ -211,7 +211,7 @@ def _sqlite_rowid_sample(
     conn: Connection, target: sa.Table, col: sa.Column[Any], n: int, seed: int
 ) -> ColumnSample | None:
     """Probe random rowids; ``None`` when the table has no usable rowid or too few hit."""
-    rowid = sa.literal_column("rowid")
+    rowid: sa.ColumnClause[int] = sa.literal_column("rowid")
     try:
         # Two statements: SQLite answers a lone min() or max() of the rowid from the
         # B-tree's edge, but both in one SELECT scan the whole table.

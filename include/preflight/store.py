@@ -14,7 +14,7 @@ import os
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, overload
 
 import sqlalchemy as sa
 from alembic import command
@@ -85,6 +85,10 @@ def default_results_url() -> str:
     return f"sqlite:///{Path(preflight_home()) / 'results.db'}"
 
 
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
 def _aware(value: datetime | None) -> datetime | None:
     # SQLite hands back naive datetimes; everything Preflight stores is UTC.
     if value is None or value.tzinfo is not None:
@@ -110,7 +114,9 @@ class ResultsStore:
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except sa.exc.SQLAlchemyError as exc:
-            raise StoreError(f"cannot migrate the results store: {type(exc).__name__}: {exc.orig}") from None
+            # Only statement errors wrap a DBAPI exception in ``orig``; others are the cause.
+            cause = exc.orig if isinstance(exc, sa.exc.StatementError) else exc
+            raise StoreError(f"cannot migrate the results store: {type(exc).__name__}: {cause}") from None
         return self
 
     # -- writing -------------------------------------------------------------------

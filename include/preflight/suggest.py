@@ -300,9 +300,9 @@ def _verified_types(
         notes.append(f"column types not asserted: GX could not check them ({type(exc).__name__})")
         return {}
     verified: dict[str, str] = {}
-    for (column, name), result in zip(candidates, results, strict=True):
-        if result and result.get("success") and column not in verified:
-            verified[column] = name
+    for (column_name, type_name), result in zip(candidates, results, strict=True):
+        if result and result.get("success") and column_name not in verified:
+            verified[column_name] = type_name
     for column in profile.columns:
         if column.name in reflected and column.name not in verified:
             notes.append(

@@ -214,16 +214,16 @@ def assess_lineage(
         )
     else:
         job, run = success
-        age = now - run.time
-        ok = age <= slo
+        since_success = now - run.time
+        ok = since_success <= slo
         checks.append(
             check(
                 "lineage.recency",
                 Severity.INFO,
                 ok,
-                f"last successful run of {job.name} was {_hours(age)} h ago "
+                f"last successful run of {job.name} was {_hours(since_success)} h ago "
                 f"({'within' if ok else 'beyond'} {slo_hours} h, {source})",
-                observed=_hours(age),
+                observed=_hours(since_success),
                 expected={"max_age_hours": slo_hours, "from": source},
                 details={"job": str(job), "run_id": run.run_id, "time": run.time.isoformat()},
                 remediation=None

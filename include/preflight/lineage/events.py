@@ -15,7 +15,7 @@ import urllib.parse
 import urllib.request
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeGuard
 
 from preflight.errors import PreflightError
 
@@ -44,7 +44,7 @@ class LineageReadError(NamedTuple):
 # --------------------------------------------------------------------------- reading
 
 
-def _nonempty(value: Any) -> bool:
+def _nonempty(value: Any) -> TypeGuard[str]:
     return isinstance(value, str) and bool(value.strip())
 
 
@@ -344,7 +344,8 @@ def _marquez_jobs_and_runs(
     errors: list[LineageReadError] = []
     for ns in namespaces:
         for job in _paged(f"{api}/namespaces/{_quote(ns)}/jobs", "jobs", timeout, page_size):
-            ident = job.get("id") if isinstance(job.get("id"), dict) else job
+            job_id = job.get("id")
+            ident: dict[str, Any] = job_id if isinstance(job_id, dict) else job
             job_ns, job_name = ident.get("namespace") or ns, ident.get("name")
             if not _nonempty(job_name):
                 errors.append(LineageReadError(None, f"a job in namespace {ns!r} has no name"))
@@ -383,15 +384,17 @@ def _marquez_jobs_and_runs(
         for dataset in _paged(
             f"{api}/namespaces/{_quote(ns)}/datasets", "datasets", timeout, page_size
         ):
-            ident = dataset.get("id") if isinstance(dataset.get("id"), dict) else dataset
+            dataset_id = dataset.get("id")
+            ident = dataset_id if isinstance(dataset_id, dict) else dataset
             facet = (dataset.get("facets") or {}).get("columnLineage")
-            writer = writers.get((ident.get("namespace") or ns, ident.get("name")))
+            dataset_ns, dataset_name = ident.get("namespace") or ns, ident.get("name")
+            # Every writer is keyed by names checked to be strings; no other name has one.
+            writer = (
+                writers.get((dataset_ns, dataset_name)) if isinstance(dataset_name, str) else None
+            )
             if isinstance(facet, dict) and writer is not None:
                 for output in writer["outputs"]:
-                    if (output["namespace"], output["name"]) == (
-                        ident.get("namespace") or ns,
-                        ident.get("name"),
-                    ):
+                    if (output["namespace"], output["name"]) == (dataset_ns, dataset_name):
                         output["facets"] = {"columnLineage": facet}
 
     valid = []

@@ -271,13 +271,13 @@ def build_graph(events: Iterable[Mapping[str, Any]]) -> LineageGraph:
             if isinstance(facet, dict):
                 sources = _column_sources(facet)
                 # Latest facet wins; equal instants are settled by content, not by order.
-                key = (
+                facet_key = (
                     time,
                     json.dumps({c: [str(s) for s in v] for c, v in sorted(sources.items())}),
                 )
                 ref = DatasetRef(output["namespace"], output["name"])
-                if ref not in columns or key > columns[ref][0]:
-                    columns[ref] = (key, sources)
+                if ref not in columns or facet_key > columns[ref][0]:
+                    columns[ref] = (facet_key, sources)
         if "run" not in event:  # a JobEvent: static lineage, no run
             if job not in static or time >= static[job][0]:
                 static[job] = (time, inputs, outputs)
@@ -290,13 +290,13 @@ def build_graph(events: Iterable[Mapping[str, Any]]) -> LineageGraph:
         if event_type == "START":
             run.started_at = min(run.started_at or time, time)
         if event_type in _STATE_RANK:
-            key = (time, _STATE_RANK[event_type])
+            state_key = (time, _STATE_RANK[event_type])
             if (
                 run.key is None
-                or key > run.key
-                or (key == run.key and event_type > (run.state or ""))
+                or state_key > run.key
+                or (state_key == run.key and event_type > (run.state or ""))
             ):
-                run.state, run.key = event_type, key
+                run.state, run.key = event_type, state_key
 
     by_job: dict[tuple[str, str], list[tuple[str, _RunState]]] = defaultdict(list)
     for (namespace, name, run_id), state in runs.items():

@@ -64,7 +64,11 @@ def trend_chart(
     for i, row in enumerate(history):
         x = left + (plot_w / 2 if n == 1 else plot_w * i / (n - 1))
         when = row.get("decided_at")
-        label = when.strftime("%Y-%m-%d %H:%M") if hasattr(when, "strftime") else str(when or "")
+        label = (
+            when.strftime("%Y-%m-%d %H:%M")
+            if when is not None and hasattr(when, "strftime")
+            else str(when or "")
+        )
         points.append(
             TrendPoint(
                 x=x,
