@@ -75,11 +75,12 @@ def completeness(ctx: ProbeContext) -> list[Check]:
     checks = []
     for column in columns:
         ratio = null_ratio(ctx.profile, column)
+        profiled = ctx.profile.column(column)
         check_id = f"quality.completeness.{column}"
-        if ratio is None:
+        if ratio is None or profiled is None:
             checks.append(_missing_column(ctx, check_id, column, "required"))
             continue
-        nulls = ctx.profile.column(column).null_count  # type: ignore[union-attr]
+        nulls = profiled.null_count
         checks.append(
             Check(
                 id=check_id,
@@ -125,11 +126,12 @@ def uniqueness(ctx: ProbeContext) -> list[Check]:
     keys.extend((column, (column,)) for column in ctx.dataset.unique_columns)
     for label, columns in keys:
         check_id = f"quality.uniqueness.{label}"
-        missing = [c for c in columns if ctx.profile.column(c) is None]
+        profiled = [ctx.profile.column(c) for c in columns]
+        missing = [c for c, found in zip(columns, profiled, strict=True) if found is None]
         if missing:
             checks.append(_missing_column(ctx, check_id, missing[0], "a key"))
             continue
-        if len(columns) == 1 and ctx.profile.column(columns[0]).distinct_approximate:  # type: ignore[union-attr]
+        if len(columns) == 1 and (only := profiled[0]) is not None and only.distinct_approximate:
             continue  # an approximate distinct count cannot prove duplicates
         duplicates = _duplicate_keys(ctx, columns)
         key = ", ".join(columns)

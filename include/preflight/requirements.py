@@ -20,7 +20,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field
 
 from preflight.config import Config, UseCaseConfig
-from preflight.models import Check, DatasetAudit, DatasetStatus, Dimension, Severity
+from preflight.models import Check, DatasetAudit, DatasetStatus, Dimension, Severity, TableProfile
 
 __all__ = ["RULES", "KindProfile", "Requirement", "UseCaseContext", "load_kind", "rule"]
 
@@ -67,8 +67,11 @@ class UseCaseContext:
         declared = self.use_case.datasets[dataset].columns or entry.required_columns
         return tuple(dict.fromkeys([*entry.primary_key, *declared]))
 
-    def reachable(self) -> list[tuple[str, DatasetAudit]]:
-        return [(n, a) for n, a in self.audits.items() if a.status is DatasetStatus.OK and a.profile]
+    def reachable(self) -> list[tuple[str, DatasetAudit, TableProfile]]:
+        """(name, audit, profile) of each dataset that was read: rules need not re-check."""
+        return [
+            (n, a, a.profile) for n, a in self.audits.items() if a.status is DatasetStatus.OK and a.profile is not None
+        ]
 
 
 RuleFunc = Callable[[UseCaseContext, Requirement], list[Check]]
@@ -141,9 +144,9 @@ def datasets_reachable(ctx: UseCaseContext, req: Requirement) -> list[Check]:
 @rule("columns_present")
 def columns_present(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     checks = []
-    for name, audit in ctx.reachable():
+    for name, _audit, profile in ctx.reachable():
         needed = ctx.columns_needed(name)
-        missing = [c for c in needed if audit.profile.column(c) is None]  # type: ignore[union-attr]
+        missing = [c for c in needed if profile.column(c) is None]
         checks.append(
             _check(
                 req,
@@ -168,9 +171,7 @@ def columns_present(ctx: UseCaseContext, req: Requirement) -> list[Check]:
 def columns_complete(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     limit = req.threshold or 0.0
     checks = []
-    for name, audit in ctx.reachable():
-        profile = audit.profile
-        assert profile is not None
+    for name, _audit, profile in ctx.reachable():
         for column in ctx.columns_needed(name):
             col = profile.column(column)
             if col is None:
@@ -200,7 +201,7 @@ def columns_complete(ctx: UseCaseContext, req: Requirement) -> list[Check]:
 @rule("keys_unique")
 def keys_unique(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     checks = []
-    for name, audit in ctx.reachable():
+    for name, audit, _profile in ctx.reachable():
         dataset = ctx.config.datasets[name]
         found = _dataset_check(audit, "quality.uniqueness.primary_key")
         if not dataset.primary_key:
@@ -244,7 +245,7 @@ _COVERED_ELSEWHERE = ("quality.completeness.", "quality.uniqueness.primary_key",
 def dataset_quality(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     """Every other failing quality check of the datasets (validity, consistency, GX …)."""
     checks = []
-    for name, audit in ctx.reachable():
+    for name, audit, _profile in ctx.reachable():
         failing = [
             c
             for c in audit.checks
@@ -278,7 +279,7 @@ def dataset_quality(ctx: UseCaseContext, req: Requirement) -> list[Check]:
 @rule("fresh")
 def fresh(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     checks = []
-    for name, audit in ctx.reachable():
+    for name, audit, _profile in ctx.reachable():
         found = _dataset_check(audit, "quality.timeliness")
         if found is None:
             checks.append(
@@ -345,7 +346,7 @@ def documented_and_owned(ctx: UseCaseContext, req: Requirement) -> list[Check]:
 @rule("lineage_known")
 def lineage_known(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     checks = []
-    for name, audit in ctx.reachable():
+    for name, audit, _profile in ctx.reachable():
         producer = _dataset_check(audit, "lineage.producer")
         configured = _dataset_check(audit, "lineage.source_configured") or _dataset_check(
             audit, "lineage.source_readable"
@@ -382,7 +383,7 @@ def no_unapproved_pii(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     """PII passes only when the use case declares handling and the data is classified."""
     handling = ctx.use_case.pii
     checks = []
-    for name, audit in ctx.reachable():
+    for name, audit, _profile in ctx.reachable():
         dataset = ctx.config.datasets[name]
         needed = set(ctx.use_case.datasets[name].columns)
         found: dict[str, dict[str, float]] = audit.facts.get("pii", {})
@@ -434,12 +435,12 @@ def no_unapproved_pii(ctx: UseCaseContext, req: Requirement) -> list[Check]:
 def access_labels_present(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     limit = req.threshold or 0.0
     checks = []
-    for name, audit in ctx.reachable():
+    for name, _audit, profile in ctx.reachable():
         role = ctx.use_case.datasets[name].role
         if role not in (None, "documents"):
             continue
         label = ctx.config.datasets[name].access_label_column
-        col = audit.profile.column(label) if label and audit.profile else None
+        col = profile.column(label) if label else None
         if col is None:
             checks.append(
                 _check(
@@ -450,7 +451,7 @@ def access_labels_present(ctx: UseCaseContext, req: Requirement) -> list[Check]:
                 )
             )
             continue
-        rows = audit.profile.row_count if audit.profile else 0
+        rows = profile.row_count
         ratio = col.null_count / rows if rows else 0.0
         checks.append(
             _check(
@@ -481,7 +482,7 @@ _TEXT_METRICS = {
 def _text_columns(ctx: UseCaseContext) -> list[tuple[str, str, dict[str, Any] | None]]:
     """(dataset, column, text facts) for every text column this use case reads."""
     found = []
-    for name, audit in ctx.reachable():
+    for name, audit, _profile in ctx.reachable():
         needed = set(ctx.use_case.datasets[name].columns)
         for column in ctx.config.datasets[name].text_columns:
             if not needed or column in needed:
@@ -608,11 +609,11 @@ def events_per_entity(ctx: UseCaseContext, req: Requirement) -> list[Check]:
 @rule("events_timestamped")
 def events_timestamped(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     checks = []
-    for name, audit in ctx.reachable():
+    for name, _audit, profile in ctx.reachable():
         if ctx.use_case.datasets[name].role != "events":
             continue
         needed = ctx.columns_needed(name)
-        temporal = [c for c in audit.profile.columns if c.kind == "temporal" and (not needed or c.name in needed)]  # type: ignore[union-attr]
+        temporal = [c for c in profile.columns if c.kind == "temporal" and (not needed or c.name in needed)]
         complete = [c.name for c in temporal if c.null_count == 0]
         checks.append(
             _check(req, name, passed=bool(complete), dataset=name, observed=complete or None,
@@ -676,7 +677,8 @@ def labels_complete_and_balanced(ctx: UseCaseContext, req: Requirement) -> list[
                                  message=(m or {}).get("error") or f"{name} declares no readable label_column",
                                  remediation="declare label_column for the examples dataset"))
             continue
-        null_ratio = col.null_count / audit.profile.row_count if audit.profile.row_count else 0.0  # type: ignore[union-attr]
+        rows = audit.profile.row_count if audit.profile else 0
+        null_ratio = col.null_count / rows if rows else 0.0
         checks.append(_check(req, f"{name}.complete", passed=null_ratio == 0, dataset=name, column=needs.label_column,
                              observed=round(null_ratio, 4), expected=0,
                              message=f"{null_ratio:.1%} of {name} examples have no label",
@@ -693,18 +695,18 @@ def labels_complete_and_balanced(ctx: UseCaseContext, req: Requirement) -> list[
 def min_rows(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     minimum = int(req.threshold or 1)
     return [
-        _check(req, name, passed=audit.row_count >= minimum, dataset=name, observed=audit.row_count,  # type: ignore[operator]
+        _check(req, name, passed=profile.row_count >= minimum, dataset=name, observed=profile.row_count,
                expected={"min_rows": minimum},
-               message=f"{name} has {audit.row_count} rows; this use case needs at least {minimum}",
+               message=f"{name} has {profile.row_count} rows; this use case needs at least {minimum}",
                remediation=f"collect more data for {name} or lower the volume threshold")
-        for name, audit in ctx.reachable()
+        for name, audit, profile in ctx.reachable()
     ]
 
 
 @rule("schemas_documented")
 def schemas_documented(ctx: UseCaseContext, req: Requirement) -> list[Check]:
     checks = []
-    for name, audit in ctx.reachable():
+    for name, audit, _profile in ctx.reachable():
         found = _dataset_check(audit, "discoverability.column_descriptions")
         checks.append(
             _check(req, name, passed=bool(found and found.passed), dimension=Dimension.DISCOVERABILITY, dataset=name,
