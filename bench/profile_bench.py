@@ -1,7 +1,7 @@
 """What the one-pass profiler costs over the query a person would write by hand.
 
 Builds (once, cached under ``$PREFLIGHT_HOME/bench/``) a SQLite table of mixed-type
-columns, then times in the same run :func:`preflight.profiling.profile_table` (reflection,
+columns, then times in the same run :func:`preflight.measure.profile.profile_table` (reflection,
 statement building, normalisation included) and one hand-written aggregate query that
 computes the same figures. The two run ``repeat`` times, interleaved, and the best time
 of each is kept, so neither a cold page cache nor a burst of load decides the ratio.
@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.tables import bench_home, write_table
-from preflight.profiling import profile_table
+from preflight.measure.profile import profile_table
 
 TABLE = "orders"
 CATEGORIES = ["books", "garden", "toys", "food", "music", "tools", "sport", "baby"]

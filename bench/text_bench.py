@@ -22,9 +22,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.tables import bench_home, write_table
-from preflight.privacy import scan_texts
-from preflight.sampling import draw_sample
-from preflight.text_fitness import assess_texts
+from preflight.measure.checks.privacy import scan_texts
+from preflight.measure.checks.text_fitness import assess_texts
+from preflight.measure.sample import draw_sample
 
 TABLE = "tickets"
 COLUMN = "body"

@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from airflow.sdk import AssetAlias, Param, dag, get_current_context, task
 
-from preflight.airflow_tasks import READINESS_ALIAS
+from preflight.airflow.tasks import READINESS_ALIAS
 
 
 @dag(
@@ -33,26 +33,26 @@ from preflight.airflow_tasks import READINESS_ALIAS
 def preflight_audit() -> None:
     @task
     def plan(params=None, run_id=None) -> list[str]:
-        from preflight.airflow_tasks import plan_task
+        from preflight.airflow.tasks import plan_task
 
         return plan_task(run_id, params["config_dir"])
 
     @task(map_index_template="{{ dataset_name }}", max_active_tis_per_dagrun=4)
     def audit_dataset(dataset: str, params=None, run_id=None, ti=None) -> dict:
-        from preflight.airflow_tasks import audit_task
+        from preflight.airflow.tasks import audit_task
 
         get_current_context()["dataset_name"] = dataset  # labels the mapped task in the UI
         return audit_task(run_id, dataset, params["config_dir"], ti)
 
     @task
     def evaluate(params=None, run_id=None) -> list[str]:
-        from preflight.airflow_tasks import evaluate_task
+        from preflight.airflow.tasks import evaluate_task
 
         return evaluate_task(run_id, params["config_dir"])
 
     @task(retries=0, outlets=[AssetAlias(READINESS_ALIAS)], map_index_template="{{ use_case_name }}")
     def gate(use_case: str, params=None, run_id=None, outlet_events=None) -> dict:
-        from preflight.airflow_tasks import gate_task
+        from preflight.airflow.tasks import gate_task
 
         get_current_context()["use_case_name"] = use_case
         return gate_task(run_id, use_case, outlet_events, params["config_dir"])

@@ -14,7 +14,7 @@ from datetime import timedelta
 
 from airflow.sdk import dag
 
-from preflight.demo.operators import BuildDemoTableOperator
+from preflight.airflow.demo.operators import BuildDemoTableOperator
 
 
 @dag(

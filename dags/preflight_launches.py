@@ -14,7 +14,7 @@ its own DAG scheduled on the gate's Asset:
 
 ```python
 from airflow.sdk import dag
-from preflight.airflow_tasks import readiness_asset
+from preflight.airflow.tasks import readiness_asset
 
 @dag(schedule=[readiness_asset("my_use_case")], tags=["my-team"], ...)
 def launch_my_use_case(): ...
@@ -27,7 +27,7 @@ from datetime import timedelta
 
 from airflow.sdk import dag, task
 
-from preflight.airflow_tasks import readiness_asset
+from preflight.airflow.tasks import readiness_asset
 
 # The demo's use cases (include/config/use_cases.yaml); not read from the config on purpose.
 DEMO_USE_CASES = ("support_assistant", "article_recommendations", "article_localisation", "seat_suggestions")
@@ -47,7 +47,7 @@ def launch_dag(use_case: str) -> None:
     def launch() -> None:
         @task(task_id="deploy")
         def deploy(triggering_asset_events=None) -> dict:
-            from preflight.airflow_tasks import launch_task
+            from preflight.airflow.tasks import launch_task
 
             return launch_task(use_case, triggering_asset_events)
 

@@ -60,7 +60,7 @@ def print_verdicts(run) -> None:  # noqa: ANN001
     table.add_column("Score", justify="right")
     table.add_column("Band")
     table.add_column("First blocker (or risk)", overflow="fold")
-    from preflight.report import worst_first
+    from preflight.run.report import worst_first
 
     for verdict in sorted(run.use_cases, key=worst_first):
         failing = [c for c in verdict.checks if c.failing and c.severity.value == "blocker"]
@@ -86,7 +86,7 @@ def audit(
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
 ) -> None:
     """Audit every dataset and evaluate every use case, without Airflow. Exit 1 if any is blocked."""
-    from preflight.pipeline import reports_dir, run_audit
+    from preflight.run.pipeline import reports_dir, run_audit
 
     cfg = _config(config)
     with Progress(
@@ -121,8 +121,8 @@ def gate(
     run_id: Annotated[str | None, typer.Option(help="Run to read (default: the latest).")] = None,
 ) -> None:
     """Exit 0 when USE_CASE may launch (ready or at risk), 1 when it is blocked."""
-    from preflight.pipeline import GateClosed, store_for
-    from preflight.pipeline import gate as check_gate
+    from preflight.run.pipeline import GateClosed, store_for
+    from preflight.run.pipeline import gate as check_gate
 
     cfg = _config(config)
     if use_case not in cfg.use_cases:
@@ -148,8 +148,8 @@ def profile(
     """Profile one table in one SQL pass and print the profile as JSON."""
     import sqlalchemy as sa
 
-    from preflight.profiling import TableNotFoundError, profile_table
-    from preflight.sources import expand_env, redact
+    from preflight.engines.connect import expand_env, redact
+    from preflight.measure.profile import TableNotFoundError, profile_table
 
     engine = sa.create_engine(expand_env(url))
     try:
@@ -162,7 +162,7 @@ def profile(
         raise typer.Exit(EXIT_ERROR) from None
     finally:
         engine.dispose()
-    from preflight.redaction import redact_profile
+    from preflight.measure.redaction import redact_profile
 
     sys.stdout.write(json.dumps(redact_profile(result).model_dump(mode="json"), indent=2) + "\n")
 
@@ -174,9 +174,9 @@ def suggest(
     force: Annotated[bool, typer.Option(help="Overwrite an existing suite.")] = False,
 ) -> None:
     """Write a baseline GX suite for DATASET from its profile, for a person to review."""
-    from preflight.profiling import profile_table
-    from preflight.sources import engine_for
-    from preflight.suggest import write_suggested_suite
+    from preflight.authoring.suggest import write_suggested_suite
+    from preflight.engines.connect import engine_for
+    from preflight.measure.profile import profile_table
 
     cfg = _config(config)
     if dataset not in cfg.datasets:
@@ -209,7 +209,7 @@ def discover(
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
 ) -> None:
     """Write catalog entries for the source's tables that are not in the catalog yet."""
-    from preflight.discovery import discover_source, write_catalog_entries
+    from preflight.authoring.discover import discover_source, write_catalog_entries
 
     cfg = _config(config)
     entries = discover_source(cfg, source, schema=schema)
@@ -230,11 +230,11 @@ def demo(
     keep: Annotated[bool, typer.Option(help="Keep the existing demo warehouse.")] = False,
 ) -> None:
     """Build the demo warehouse and run the audit through Airflow; print the verdicts."""
-    from preflight.demo.runner import run_demo
+    from preflight.airflow.demo.runner import run_demo
 
     run = run_demo(rebuild=not keep, console=out)
     print_verdicts(run)
-    from preflight.pipeline import reports_dir
+    from preflight.run.pipeline import reports_dir
 
     latest = reports_dir() / "latest"
     out.print(f"Reports: {latest / 'report.json'}\n         {latest / 'report.html'}")
@@ -243,7 +243,7 @@ def demo(
 @app.command("airflow")
 def airflow_standalone() -> None:
     """Start Airflow locally on the embedded defaults with the Preflight UI (Ctrl-C stops it)."""
-    from preflight.airflow_local import run_standalone
+    from preflight.airflow.standalone import run_standalone
 
     run_standalone()
 

@@ -310,10 +310,10 @@ class Config(_Model):
         if env := os.environ.get("PREFLIGHT_EXPECTATIONS"):
             return Path(env)
         if self.settings.expectations_dir:
-            from preflight.sources import expand_env
+            from preflight.engines.connect import expand_env
 
             return (self.directory / expand_env(self.settings.expectations_dir)).resolve()
-        from preflight.airflow_env import project_root
+        from preflight.airflow.env import project_root
 
         return project_root() / "expectations"
 
@@ -440,7 +440,7 @@ def _check_references(config: Config) -> None:
                     file=file,
                     field=f"datasets.{name}.related_keys.{i}.references",
                 )
-    from preflight.requirements import load_kind  # requirements imports this module
+    from preflight.judge.rules import load_kind  # requirements imports this module
 
     for name, use_case in config.use_cases.items():
         file = config.origin("use_cases", name)

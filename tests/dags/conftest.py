@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from preflight.airflow_env import airflow_env
-from preflight.demo.runner import migrate_airflow_db, run_dag
+from preflight.airflow.demo.runner import migrate_airflow_db, run_dag
+from preflight.airflow.env import airflow_env
 
 
 @dataclass(frozen=True)

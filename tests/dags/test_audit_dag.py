@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from preflight.privacy import find_pii
+from preflight.measure.checks.privacy import find_pii
 
 pytestmark = pytest.mark.integration
 

@@ -23,7 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.demo.runner import airflow_bin
+from preflight.airflow.demo.runner import airflow_bin
 
 pytestmark = pytest.mark.integration
 

@@ -14,8 +14,8 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from preflight.demo.warehouse import build_warehouse
-from preflight.gx_suites import run_suite
+from preflight.airflow.demo.warehouse import build_warehouse
+from preflight.measure.checks.gx_suite import run_suite
 
 REPO = Path(__file__).resolve().parents[2]
 

@@ -15,13 +15,13 @@ import pytest
 import sqlalchemy as sa
 
 from preflight.config import Config, DatasetConfig, Settings, SourceConfig
-from preflight.discoverability import (
+from preflight.measure.checks.discoverability import (
     assess_discoverability,
     discoverability,
     read_db_comments,
 )
-from preflight.models import Check, ColumnProfile, TableProfile
-from preflight.probes import PROBES, ProbeContext
+from preflight.measure.registry import PROBES, ProbeContext
+from preflight.model.results import Check, ColumnProfile, TableProfile
 
 if TYPE_CHECKING:
     from conftest import Scratch  # tests/conftest.py
@@ -155,7 +155,7 @@ def test_the_registered_probe_reports_facts(db: Scratch, tmp_path: Path) -> None
 
 
 def test_the_profiler_reports_the_same_comments(db: Scratch) -> None:
-    profiling = pytest.importorskip("preflight.profiling", reason="the profiler is not built yet")
+    profiling = pytest.importorskip("preflight.measure.profile", reason="the profiler is not built yet")
     table = make_table(db, db.name("commented"), comments=True).name
     profile = profiling.profile_table(db.engine, table)
     table_comment, column_comments = read_db_comments(db.engine, table)

@@ -15,8 +15,8 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
+from preflight.authoring.discover import discover_source, write_catalog_entries
 from preflight.config import load_config
-from preflight.discovery import discover_source, write_catalog_entries
 from preflight.errors import ConfigError
 
 pytestmark = pytest.mark.integration

@@ -12,9 +12,14 @@ import sqlalchemy as sa
 from great_expectations import expectations as gxe
 
 from preflight.config import Config, DatasetConfig, Settings
-from preflight.gx_suites import SUITE_CHECK_ID, gx_suite, run_suite, run_suite_detailed
-from preflight.models import Check, Severity, TableProfile
-from preflight.probes import PROBES, ProbeContext
+from preflight.measure.checks.gx_suite import (
+    SUITE_CHECK_ID,
+    gx_suite,
+    run_suite,
+    run_suite_detailed,
+)
+from preflight.measure.registry import PROBES, ProbeContext
+from preflight.model.results import Check, Severity, TableProfile
 
 pytestmark = pytest.mark.integration
 
@@ -287,7 +292,7 @@ def test_credentials_never_appear(scratch, tmp_path):
 
 
 def test_scrubber_removes_the_password_in_any_spelling():
-    from preflight.gx_suites import _scrubber
+    from preflight.measure.checks.gx_suite import _scrubber
 
     url = sa.make_url("postgresql+psycopg2://audit:p%40ss%2Fw0rd@db.example:5432/warehouse")
     scrub = _scrubber(url)
@@ -361,7 +366,7 @@ def test_probe_without_a_suite_adds_nothing(scratch, orders, tmp_path):
 
 def test_example_suite_passes_on_the_demo_data(tmp_path):
     """The example in expectations/ is real: it passes on the demo warehouse table it describes."""
-    from preflight.demo.warehouse import build_table
+    from preflight.airflow.demo.warehouse import build_table
 
     engine = sa.create_engine(f"sqlite:///{tmp_path / 'warehouse.db'}")
     try:

@@ -10,7 +10,7 @@ import sqlalchemy as sa
 import yaml
 
 from preflight.config import load_config
-from preflight.measures import measure_use_case
+from preflight.measure.use_case import measure_use_case
 
 
 @pytest.fixture

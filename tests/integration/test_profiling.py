@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.dialects import mysql, oracle, postgresql
 
-from preflight.models import TableProfile
-from preflight.profiling import TableNotFoundError, column_kind, profile_table
+from preflight.measure.profile import TableNotFoundError, column_kind, profile_table
+from preflight.model.results import TableProfile
 
 pytestmark = pytest.mark.integration
 
@@ -463,7 +463,7 @@ def test_column_kind(sa_type: Any, kind: str) -> None:
 
 def test_approximate_distinct_where_the_dialect_has_one() -> None:
     # No engine in the suite has one built in; compile for one that does.
-    from preflight.profiling import _plan_column
+    from preflight.measure.profile import _plan_column
 
     column = main_table("t").c["name"]
     plan = _plan_column(column, oracle.dialect(), approximate=True)

@@ -9,9 +9,9 @@ import pytest
 import sqlalchemy as sa
 import yaml
 
-from preflight.audit import audit_dataset
 from preflight.config import load_config
-from preflight.models import DatasetStatus
+from preflight.measure.audit import audit_dataset
+from preflight.model.results import DatasetStatus
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 
@@ -159,7 +159,7 @@ def test_missing_table_and_unreachable_source_cost_one_dataset(tmp_path: Path, m
         },
     }))
     monkeypatch.setenv("PF_TEST_SECRET", "s3cr3t-value")
-    from preflight.pipeline import run_audit
+    from preflight.run.pipeline import run_audit
 
     run = run_audit(load_config(tmp_path))
     by_name = {a.name: a for a in run.datasets}

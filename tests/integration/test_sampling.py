@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-from preflight.sampling import SamplingError, draw_sample, sample_column
+from preflight.measure.sample import SamplingError, draw_sample, sample_column
 
 pytestmark = pytest.mark.integration
 

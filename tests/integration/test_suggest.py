@@ -11,9 +11,9 @@ import great_expectations as gx
 import pytest
 import sqlalchemy as sa
 
-from preflight.gx_suites import run_suite
-from preflight.models import ColumnProfile, TableProfile
-from preflight.suggest import suggest_suite, write_suggested_suite
+from preflight.authoring.suggest import suggest_suite, write_suggested_suite
+from preflight.measure.checks.gx_suite import run_suite
+from preflight.model.results import ColumnProfile, TableProfile
 
 pytestmark = pytest.mark.integration
 
@@ -258,7 +258,7 @@ def test_an_empty_table_gets_no_bounds():
 
 
 def test_profile_table_suggestion_passes_where_profiling_exists(scratch, readings, tmp_path):
-    profiling = pytest.importorskip("preflight.profiling")
+    profiling = pytest.importorskip("preflight.measure.profile")
     profile = profiling.profile_table(scratch.engine, readings.name)
     path = write_suggested_suite(
         profile,

@@ -1,7 +1,7 @@
 """A real Airflow for the UI tests: audit DAG runs, then ``airflow api-server`` with the plugin.
 
 Started once per test session (both UI test modules share it) on 127.0.0.1 and a free
-port, with the embedded defaults of :func:`preflight.airflow_env.airflow_env` under a
+port, with the embedded defaults of :func:`preflight.airflow.env.airflow_env` under a
 temporary ``PREFLIGHT_HOME``: SQLite metadata DB, SimpleAuthManager with the user
 ``admin``/``admin``. The results store is seeded by running the demo DAGs through
 ``dag.test()`` (``preflight_demo_warehouse``, then ``preflight_audit``), so runs come
@@ -27,7 +27,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from preflight.airflow_env import airflow_env, project_root
+from preflight.airflow.env import airflow_env, project_root
 
 ADMIN = ("admin", "admin")
 STARTUP_TIMEOUT = 120.0  # seconds for the api-server to answer /api/v2/monitor/health
@@ -117,7 +117,7 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 @pytest.fixture(scope="session")
 def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowStack]:
-    from preflight.demo.runner import DemoError, migrate_airflow_db, run_dag
+    from preflight.airflow.demo.runner import DemoError, migrate_airflow_db, run_dag
 
     home = tmp_path_factory.mktemp("ui") / "preflight-home"
     home.mkdir()
@@ -127,7 +127,7 @@ def airflow_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[AirflowS
     root = project_root()
 
     with pytest.MonkeyPatch.context() as mp:
-        # The test process reads the same store and logs as Airflow (preflight.sources
+        # The test process reads the same store and logs as Airflow (preflight.engines.connect
         # and airflow_env() take PREFLIGHT_HOME from the environment).
         mp.setenv("PREFLIGHT_HOME", str(home))
         for leaked in ("PREFLIGHT_RESULTS_URL", "PREFLIGHT_CONFIG"):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from preflight.airflow_env import project_root
+from preflight.airflow.env import project_root
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 
@@ -106,7 +106,7 @@ def test_sign_in_navigate_and_read_the_readiness_pages(chromium_path: str, airfl
     from playwright.sync_api import expect, sync_playwright
 
     from preflight.config import load_config
-    from preflight.pipeline import store_for
+    from preflight.run.pipeline import store_for
 
     # What the audit DAG stored is what the pages must show.
     assert not airflow_stack.audit_run_id.startswith("cli__")

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from preflight.models import (
+from preflight.model.results import (
     Check,
     ColumnProfile,
     DatasetAudit,
@@ -21,7 +21,7 @@ from preflight.models import (
     Verdict,
     VerdictLevel,
 )
-from preflight.store import open_store
+from preflight.run.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)

@@ -20,7 +20,7 @@ import jwt
 import pytest
 from starlette.routing import BaseRoute, Mount, Route
 
-from preflight.airflow_env import project_root
+from preflight.airflow.env import project_root
 
 pytestmark = [pytest.mark.ui, pytest.mark.integration]
 

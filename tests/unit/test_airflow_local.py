@@ -17,8 +17,8 @@ from pathlib import Path
 import pytest
 from rich.console import Console
 
-from preflight import airflow_local
-from preflight.airflow_local import ensure_passwords, standalone_env
+from preflight.airflow import standalone as airflow_local
+from preflight.airflow.standalone import ensure_passwords, standalone_env
 
 READ_BACK = """
 import json
@@ -95,7 +95,7 @@ def test_airflow_reads_the_users_and_passwords_we_wrote() -> None:
 
 def test_run_standalone_prints_where_and_how_then_execs_airflow_standalone(monkeypatch: pytest.MonkeyPatch) -> None:
     migrated: list[dict[str, str]] = []
-    monkeypatch.setattr("preflight.demo.runner.migrate_airflow_db", migrated.append)
+    monkeypatch.setattr("preflight.airflow.demo.runner.migrate_airflow_db", migrated.append)
 
     class Exec(Exception):
         pass
@@ -120,7 +120,7 @@ def test_run_standalone_prints_where_and_how_then_execs_airflow_standalone(monke
 
 def test_embedded_env_never_points_at_the_users_airflow(_home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """A data engineer's shell often points at a real Airflow; the demo must not touch it."""
-    from preflight.airflow_env import airflow_env
+    from preflight.airflow.env import airflow_env
 
     monkeypatch.setenv("AIRFLOW_HOME", "/srv/airflow")
     monkeypatch.setenv("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "postgresql://prod-metadata/airflow")

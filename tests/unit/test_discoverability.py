@@ -10,8 +10,8 @@ import pytest
 from pydantic import ValidationError
 
 from preflight.config import DatasetConfig, Settings
-from preflight.discoverability import WEIGHTS, assess_discoverability, find_data_card
-from preflight.models import Check, ColumnProfile, Dimension, Severity, TableProfile
+from preflight.measure.checks.discoverability import WEIGHTS, assess_discoverability, find_data_card
+from preflight.model.results import Check, ColumnProfile, Dimension, Severity, TableProfile
 
 COLUMNS = ("reader_id", "country", "plan", "signed_up_at", "email")
 

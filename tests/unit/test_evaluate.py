@@ -9,8 +9,8 @@ import pytest
 import yaml
 
 from preflight.config import load_config
-from preflight.evaluate import evaluate_all, evaluate_use_case, verdict_of
-from preflight.models import (
+from preflight.judge.evaluate import evaluate_all, evaluate_use_case, verdict_of
+from preflight.model.results import (
     Check,
     ColumnProfile,
     DatasetAudit,
@@ -20,7 +20,7 @@ from preflight.models import (
     TableProfile,
     VerdictLevel,
 )
-from preflight.scoring import dataset_scores, weighted_score
+from preflight.model.scoring import dataset_scores, weighted_score
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 TODAY = NOW.date()

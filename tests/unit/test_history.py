@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from preflight.config import load_config
-from preflight.history import history, row_count_band
-from preflight.models import ColumnProfile, DatasetAudit, DatasetStatus, TableProfile
-from preflight.probes import ProbeContext
-from preflight.store import open_store
+from preflight.measure.checks.history import history, row_count_band
+from preflight.measure.registry import ProbeContext
+from preflight.model.results import ColumnProfile, DatasetAudit, DatasetStatus, TableProfile
+from preflight.run.store import open_store
 
 REPO = Path(__file__).resolve().parents[2]
 T0 = datetime(2026, 11, 1, tzinfo=UTC)

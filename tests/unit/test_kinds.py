@@ -17,9 +17,10 @@ import pytest
 import yaml
 
 from preflight.config import KINDS, load_config
-from preflight.evaluate import evaluate_use_case
-from preflight.measures import UseCaseMeasures
-from preflight.models import (
+from preflight.judge.evaluate import evaluate_use_case
+from preflight.judge.rules import RULES, load_kind
+from preflight.measure.use_case import UseCaseMeasures
+from preflight.model.results import (
     Check,
     ColumnProfile,
     DatasetAudit,
@@ -28,7 +29,6 @@ from preflight.models import (
     Severity,
     TableProfile,
 )
-from preflight.requirements import RULES, load_kind
 
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 ROWS = 2000

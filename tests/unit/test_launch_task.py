@@ -9,7 +9,7 @@ from airflow.sdk.api.datamodels._generated import AssetEventDagRunReference
 from airflow.sdk.exceptions import AirflowSkipException
 from airflow.sdk.execution_time.context import TriggeringAssetEventsAccessor
 
-from preflight.airflow_tasks import READINESS_ALIAS, launch_task
+from preflight.airflow.tasks import READINESS_ALIAS, launch_task
 
 
 def _event(use_case: str, run_id: str, score: int, verdict: str = "ready") -> AssetEventDagRunReference:

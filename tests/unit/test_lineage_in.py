@@ -23,7 +23,7 @@ import pytest
 import sqlalchemy as sa
 
 from preflight.config import Config, LineageSettings, Settings, load_config
-from preflight.lineage import (
+from preflight.measure.checks.lineage import (
     DatasetRef,
     LineageGraph,
     LineageReadError,
@@ -37,8 +37,8 @@ from preflight.lineage import (
     read_events_file,
     read_marquez,
 )
-from preflight.models import ColumnProfile, Dimension, Severity, TableProfile
-from preflight.probes import PROBES, ProbeContext
+from preflight.measure.registry import PROBES, ProbeContext
+from preflight.model.results import ColumnProfile, Dimension, Severity, TableProfile
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "lineage"
 EVENTS = DATA / "events.jsonl"
@@ -524,7 +524,7 @@ def test_probe_checks_and_facts(config: Config) -> None:
 def test_probe_loads_the_graph_once_per_source(
     config: Config, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import preflight.lineage.checks as lineage
+    import preflight.measure.checks.lineage.checks as lineage
 
     calls: list[Path] = []
     real = lineage.read_events_file

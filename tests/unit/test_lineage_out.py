@@ -24,8 +24,17 @@ from openlineage.client.transport.file import FileConfig, FileTransport
 from referencing import Registry, Resource
 
 from preflight.config import LineageSettings, Settings
-from preflight.lineage import build_graph, read_events_file
-from preflight.lineage_out import (
+from preflight.measure.checks.lineage import build_graph, read_events_file
+from preflight.model.results import (
+    Check,
+    ColumnProfile,
+    DatasetAudit,
+    DatasetStatus,
+    Dimension,
+    Severity,
+    TableProfile,
+)
+from preflight.run.lineage_out import (
     PRODUCER,
     LineageEmitError,
     audit_run_id,
@@ -34,15 +43,6 @@ from preflight.lineage_out import (
     emit_audit_events,
     lineage_file_path,
     parent_facet,
-)
-from preflight.models import (
-    Check,
-    ColumnProfile,
-    DatasetAudit,
-    DatasetStatus,
-    Dimension,
-    Severity,
-    TableProfile,
 )
 
 SPEC = Path(__file__).resolve().parent.parent / "data" / "openlineage-spec"

@@ -11,9 +11,9 @@ import pytest
 from airflow.sdk import BaseNotifier
 
 from preflight.config import Config, load_config
-from preflight.models import RunResult, Verdict, VerdictLevel
-from preflight.notify import LogNotifier, notify_changes, verdict_changes
-from preflight.store import ResultsStore, open_store
+from preflight.model.results import RunResult, Verdict, VerdictLevel
+from preflight.run.notify import LogNotifier, notify_changes, verdict_changes
+from preflight.run.store import ResultsStore, open_store
 
 T0 = datetime(2026, 3, 1, 6, 0, tzinfo=UTC)
 
@@ -176,7 +176,7 @@ def test_a_failing_notifier_is_logged_and_the_others_still_run(
     _save_run(store, "run-1", T0, {"search": (VerdictLevel.READY, 90)})
     run = _save_run(store, "run-2", T0 + timedelta(days=1), {"search": (VerdictLevel.AT_RISK, 70)})
 
-    with caplog.at_level(logging.WARNING, logger="preflight.notify"):
+    with caplog.at_level(logging.WARNING, logger="preflight.run.notify"):
         sent = notify_changes(config, verdict_changes(store, run))
 
     assert sent == [("team_chat", "search")]
@@ -185,7 +185,7 @@ def test_a_failing_notifier_is_logged_and_the_others_still_run(
 
 
 def test_finish_run_hook_never_fails_the_audit(config: Config, store: ResultsStore, monkeypatch: pytest.MonkeyPatch) -> None:
-    from preflight import pipeline
+    from preflight.run import pipeline
 
     _save_run(store, "run-1", T0, {"assistant": (VerdictLevel.READY, 91)})
     run = _save_run(store, "run-2", T0 + timedelta(days=1), {"assistant": (VerdictLevel.BLOCKED, 40)})
@@ -196,7 +196,7 @@ def test_finish_run_hook_never_fails_the_audit(config: Config, store: ResultsSto
     def explode(*args: object, **kwargs: object) -> None:
         raise RuntimeError("store went away")
 
-    monkeypatch.setattr("preflight.notify.verdict_changes", explode)
+    monkeypatch.setattr("preflight.run.notify.verdict_changes", explode)
     pipeline._notify_verdict_changes(config, store, run)  # logged, not raised
 
 
@@ -205,7 +205,7 @@ def test_log_notifier_logs_the_rendered_message(config: Config, store: ResultsSt
     run = _save_run(store, "run-2", T0 + timedelta(days=1), {"assistant": (VerdictLevel.BLOCKED, 40)})
     (change,) = verdict_changes(store, run)
 
-    with caplog.at_level(logging.INFO, logger="preflight.notify"):
+    with caplog.at_level(logging.INFO, logger="preflight.run.notify"):
         LogNotifier()(change.context())
 
     record = next(r for r in caplog.records if "is now BLOCKED" in r.getMessage())

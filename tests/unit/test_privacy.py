@@ -11,8 +11,7 @@ import pytest
 import sqlalchemy as sa
 
 from preflight.config import Config, DatasetConfig, Settings, SourceConfig
-from preflight.models import Dimension, Severity, TableProfile
-from preflight.privacy import (
+from preflight.measure.checks.privacy import (
     ENTITIES,
     EXAMPLE_CHARS,
     PiiSpan,
@@ -22,7 +21,8 @@ from preflight.privacy import (
     redact,
     scan_texts,
 )
-from preflight.probes import PROBES, ProbeContext
+from preflight.measure.registry import PROBES, ProbeContext
+from preflight.model.results import Dimension, Severity, TableProfile
 
 # (entity, text containing it, text without it). Where the entity has a checksum or a
 # blocklist, the clean text holds a near miss that must not be reported.

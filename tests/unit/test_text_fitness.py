@@ -9,12 +9,13 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from preflight import sampling, text_fitness
 from preflight.config import Config, DatasetConfig, Settings, SourceConfig
-from preflight.models import Dimension, Severity, TableProfile
-from preflight.privacy import privacy_probe
-from preflight.probes import PROBES, ProbeContext
-from preflight.text_fitness import THRESHOLDS, assess_texts, text_fitness_probe
+from preflight.measure import sample as sampling
+from preflight.measure.checks import text_fitness
+from preflight.measure.checks.privacy import privacy_probe
+from preflight.measure.checks.text_fitness import THRESHOLDS, assess_texts, text_fitness_probe
+from preflight.measure.registry import PROBES, ProbeContext
+from preflight.model.results import Dimension, Severity, TableProfile
 
 ENGLISH = [
     "The delivery arrived two days late and the box was damaged.",

@@ -33,8 +33,8 @@ from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from preflight.errors import PreflightError, StoreError
-from preflight.models import RunResult
-from preflight.store import ResultsStore
+from preflight.model.results import RunResult
+from preflight.run.store import ResultsStore
 from preflight.ui import views
 
 __all__ = ["AIRFLOW_DAG_ID", "build_app"]
@@ -174,7 +174,7 @@ def _open_store() -> Iterator[ResultsStore]:
     # Imported here: the pipeline pulls in the whole core, which the api-server needs
     # only once someone opens a page.
     from preflight.config import load_config
-    from preflight.pipeline import store_for
+    from preflight.run.pipeline import store_for
 
     store = store_for(load_config())
     try:
@@ -294,7 +294,7 @@ def build_app() -> FastAPI:
 
     @app.get("/api/runs/latest", name="latest_run")
     def latest_run() -> dict[str, Any]:
-        from preflight.report import report_dict
+        from preflight.run.report import report_dict
 
         with _open_store() as store:
             result = _load_run(store, None)

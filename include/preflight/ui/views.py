@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from preflight.models import Check, DatasetAudit, RunResult, Verdict
-from preflight.store import ResultsStore
+from preflight.model.results import Check, DatasetAudit, RunResult, Verdict
+from preflight.run.store import ResultsStore
 from preflight.ui.charts import LineageGraph, TrendChart, lineage_graph, trend_chart
 
 __all__ = [

@@ -1,0 +1,291 @@
+"""The results store: every run, dataset audit, check and verdict, through SQLAlchemy.
+
+SQLite under ``$PREFLIGHT_HOME`` by default, any SQLAlchemy URL when configured
+(``settings.results_url`` or ``PREFLIGHT_RESULTS_URL``). The schema is created by
+Alembic migrations shipped in the package. Writes are idempotent per run: saving a
+dataset audit or a verdict again for the same run replaces the earlier one, so a
+retried Airflow task never duplicates results. Reports, history checks and the UI
+plugin all read from here.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, overload
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config as AlembicConfig
+
+from preflight.engines.connect import expand_env, preflight_home
+from preflight.errors import StoreError
+from preflight.model.results import DatasetAudit, RunResult, Verdict
+
+__all__ = ["ResultsStore", "default_results_url", "open_store"]
+
+_meta = sa.MetaData()
+runs = sa.Table(
+    "preflight_runs",
+    _meta,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+    sa.Column("trigger", sa.String(50)),
+    sa.Column("config_dir", sa.String(1000)),
+    sa.Column("platform_fixes", sa.JSON),
+)
+audits = sa.Table(
+    "preflight_dataset_audits",
+    _meta,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("dataset", sa.String(250), primary_key=True),
+    sa.Column("source", sa.String(250)),
+    sa.Column("status", sa.String(20)),
+    sa.Column("reason", sa.Text),
+    sa.Column("row_count", sa.BigInteger),
+    sa.Column("scores", sa.JSON),
+    sa.Column("payload", sa.JSON),
+    sa.Column("finished_at", sa.DateTime(timezone=True)),
+)
+checks = sa.Table(
+    "preflight_checks",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("run_id", sa.String(250)),
+    sa.Column("subject_type", sa.String(20)),
+    sa.Column("subject", sa.String(250)),
+    sa.Column("check_id", sa.String(500)),
+    sa.Column("dimension", sa.String(40)),
+    sa.Column("severity", sa.String(20)),
+    sa.Column("passed", sa.Boolean),
+    sa.Column("waived", sa.Boolean),
+    sa.Column("dataset", sa.String(250)),
+    sa.Column("message", sa.Text),
+)
+verdicts = sa.Table(
+    "preflight_verdicts",
+    _meta,
+    sa.Column("run_id", sa.String(250), primary_key=True),
+    sa.Column("use_case", sa.String(250), primary_key=True),
+    sa.Column("kind", sa.String(40)),
+    sa.Column("verdict", sa.String(20)),
+    sa.Column("score", sa.Integer),
+    sa.Column("readiness_level", sa.String(10)),
+    sa.Column("payload", sa.JSON),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+)
+
+
+def default_results_url() -> str:
+    if env := os.environ.get("PREFLIGHT_RESULTS_URL"):
+        return env
+    return f"sqlite:///{Path(preflight_home()) / 'results.db'}"
+
+
+@overload
+def _aware(value: datetime) -> datetime: ...
+@overload
+def _aware(value: None) -> None: ...
+def _aware(value: datetime | None) -> datetime | None:
+    # SQLite hands back naive datetimes; everything Preflight stores is UTC.
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=UTC)
+
+
+class ResultsStore:
+    def __init__(self, url: str | None = None) -> None:
+        self.url = expand_env(url) if url else default_results_url()
+        if self.url.startswith("sqlite:///"):
+            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+            self.engine = sa.create_engine(self.url, connect_args={"timeout": 60})
+        else:
+            self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+
+    def migrate(self) -> ResultsStore:
+        """Bring the schema to the newest migration (safe to call on every start)."""
+        cfg = AlembicConfig()
+        cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except sa.exc.SQLAlchemyError as exc:
+            # Only statement errors wrap a DBAPI exception in ``orig``; others are the cause.
+            cause = exc.orig if isinstance(exc, sa.exc.StatementError) else exc
+            raise StoreError(f"cannot migrate the results store: {type(exc).__name__}: {cause}") from None
+        return self
+
+    # -- writing -------------------------------------------------------------------
+
+    def start_run(self, run_id: str, *, started_at: datetime, trigger: str, config_dir: str | None) -> None:
+        with self.engine.begin() as conn:
+            exists = conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == run_id)).first()
+            if exists is None:
+                conn.execute(
+                    runs.insert().values(
+                        run_id=run_id, started_at=started_at, trigger=trigger, config_dir=config_dir
+                    )
+                )
+
+    def save_audit(self, run_id: str, audit: DatasetAudit) -> None:
+        payload = audit.model_dump(mode="json")
+        with self.engine.begin() as conn:
+            conn.execute(audits.delete().where(audits.c.run_id == run_id, audits.c.dataset == audit.name))
+            conn.execute(
+                checks.delete().where(
+                    checks.c.run_id == run_id, checks.c.subject_type == "dataset", checks.c.subject == audit.name
+                )
+            )
+            conn.execute(
+                audits.insert().values(
+                    run_id=run_id,
+                    dataset=audit.name,
+                    source=audit.source,
+                    status=audit.status.value,
+                    reason=audit.reason,
+                    row_count=audit.row_count,
+                    scores=audit.scores,
+                    payload=payload,
+                    finished_at=audit.finished_at,
+                )
+            )
+            self._insert_checks(conn, run_id, "dataset", audit.name, payload["checks"])
+
+    def save_verdicts(
+        self,
+        run_id: str,
+        results: Iterable[Verdict],
+        *,
+        platform_fixes: Iterable[dict[str, Any]] = (),
+        finished_at: datetime,
+    ) -> None:
+        results = list(results)
+        with self.engine.begin() as conn:
+            conn.execute(verdicts.delete().where(verdicts.c.run_id == run_id))
+            conn.execute(checks.delete().where(checks.c.run_id == run_id, checks.c.subject_type == "use_case"))
+            for verdict in results:
+                payload = verdict.model_dump(mode="json")
+                conn.execute(
+                    verdicts.insert().values(
+                        run_id=run_id,
+                        use_case=verdict.use_case,
+                        kind=verdict.kind,
+                        verdict=verdict.verdict.value,
+                        score=verdict.score,
+                        readiness_level=verdict.readiness_level,
+                        payload=payload,
+                        decided_at=finished_at,
+                    )
+                )
+                self._insert_checks(conn, run_id, "use_case", verdict.use_case, payload["checks"])
+            conn.execute(
+                runs.update()
+                .where(runs.c.run_id == run_id)
+                .values(finished_at=finished_at, platform_fixes=list(platform_fixes))
+            )
+
+    @staticmethod
+    def _insert_checks(conn: sa.Connection, run_id: str, subject_type: str, subject: str, rows: list[dict]) -> None:
+        if rows:
+            conn.execute(
+                checks.insert(),
+                [
+                    {
+                        "run_id": run_id,
+                        "subject_type": subject_type,
+                        "subject": subject,
+                        "check_id": c["id"],
+                        "dimension": c["dimension"],
+                        "severity": c["severity"],
+                        "passed": c["passed"],
+                        "waived": c.get("waived", False),
+                        "dataset": c.get("dataset"),
+                        "message": c["message"],
+                    }
+                    for c in rows
+                ],
+            )
+
+    # -- reading -------------------------------------------------------------------
+
+    def load_audits(self, run_id: str) -> list[DatasetAudit]:
+        with self.engine.connect() as conn:
+            rows = conn.execute(
+                sa.select(audits.c.payload).where(audits.c.run_id == run_id).order_by(audits.c.dataset)
+            ).scalars()
+            return [DatasetAudit.model_validate(payload) for payload in rows]
+
+    def load_run(self, run_id: str | None = None) -> RunResult:
+        run_id = run_id or self.latest_run_id()
+        if run_id is None:
+            raise StoreError("no finished audit in the results store yet: run `preflight audit` first")
+        with self.engine.connect() as conn:
+            run = conn.execute(sa.select(runs).where(runs.c.run_id == run_id)).mappings().first()
+            if run is None:
+                raise StoreError(f"no run {run_id!r} in the results store")
+            payloads = conn.execute(
+                sa.select(verdicts.c.payload).where(verdicts.c.run_id == run_id).order_by(verdicts.c.use_case)
+            ).scalars()
+            use_cases = tuple(Verdict.model_validate(p) for p in payloads)
+        return RunResult(
+            run_id=run_id,
+            started_at=_aware(run["started_at"]),
+            finished_at=_aware(run["finished_at"]),
+            datasets=tuple(self.load_audits(run_id)),
+            use_cases=use_cases,
+            platform_fixes=tuple(run["platform_fixes"] or ()),
+        )
+
+    def latest_run_id(self) -> str | None:
+        with self.engine.connect() as conn:
+            return conn.execute(
+                sa.select(runs.c.run_id)
+                .where(runs.c.finished_at.is_not(None))
+                .order_by(runs.c.finished_at.desc())
+                .limit(1)
+            ).scalar()
+
+    def dataset_history(self, dataset: str, *, before: str | None = None, limit: int = 20) -> list[DatasetAudit]:
+        """Earlier successful audits of a dataset, newest first (excluding run ``before``)."""
+        query = (
+            sa.select(audits.c.payload)
+            .where(audits.c.dataset == dataset, audits.c.status == "ok")
+            .order_by(audits.c.finished_at.desc())
+            .limit(limit)
+        )
+        if before:
+            query = query.where(audits.c.run_id != before)
+        with self.engine.connect() as conn:
+            return [DatasetAudit.model_validate(p) for p in conn.execute(query).scalars()]
+
+    def use_case_history(self, use_case: str, *, limit: int = 30) -> list[dict[str, Any]]:
+        """Past verdicts of a use case, oldest first: run_id, decided_at, verdict, score, level."""
+        query = (
+            sa.select(verdicts.c.run_id, verdicts.c.decided_at, verdicts.c.verdict, verdicts.c.score, verdicts.c.readiness_level)
+            .where(verdicts.c.use_case == use_case)
+            .order_by(verdicts.c.decided_at.desc())
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            rows = [dict(r) for r in conn.execute(query).mappings()]
+        for row in rows:
+            row["decided_at"] = _aware(row["decided_at"])
+        return list(reversed(rows))
+
+
+_MIGRATED: set[str] = set()
+
+
+def open_store(url: str | None = None) -> ResultsStore:
+    """A migrated store at ``url`` (default: see :func:`default_results_url`).
+
+    Migrations run once per URL per process: the UI opens the store on every request."""
+    store = ResultsStore(url)
+    if store.url not in _MIGRATED:
+        store.migrate()
+        _MIGRATED.add(store.url)
+    return store
