@@ -8,7 +8,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from preflight.engines.connect import preflight_home
+from preflight.settings import preflight_home
 
 BATCH = 50_000
 

@@ -8,18 +8,16 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
-
-os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")  # Presidio: never fetch the PSL
 
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from preflight import settings
 from preflight.errors import PreflightError
 
 app = typer.Typer(
@@ -60,7 +58,7 @@ def print_verdicts(run) -> None:  # noqa: ANN001
     table.add_column("Score", justify="right")
     table.add_column("Band")
     table.add_column("First blocker (or risk)", overflow="fold")
-    from preflight.run.report import worst_first
+    from preflight.model.results import worst_first
 
     for verdict in sorted(run.use_cases, key=worst_first):
         failing = [c for c in verdict.checks if c.failing and c.severity.value == "blocker"]
@@ -184,7 +182,7 @@ def suggest(
         raise typer.Exit(EXIT_ERROR)
     entry = cfg.datasets[dataset]
     engine = engine_for(cfg.sources[entry.source])
-    target = cfg.expectations_dir / f"{dataset}.json"
+    target = settings.expectations_dir(cfg.directory, cfg.settings.expectations_dir) / f"{dataset}.json"
     try:
         written = write_suggested_suite(
             profile_table(engine, entry.table, entry.schema_name),
@@ -249,7 +247,7 @@ def airflow_standalone() -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=os.environ.get("PREFLIGHT_LOG_LEVEL", "WARNING"), format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=settings.log_level(), format="%(levelname)s %(name)s: %(message)s")
     try:
         result = app(standalone_mode=False)
         sys.exit(result if isinstance(result, int) else EXIT_OK)

@@ -1,334 +1,32 @@
-"""Configuration: YAML files under one directory, validated into immutable models.
+"""Loading the configuration: YAML files under one directory, validated into immutable models.
 
 Every ``*.yaml``/``*.yml`` file in the directory may hold any of the top-level keys
 ``settings``, ``sources``, ``datasets`` and ``use_cases``; entries are merged by name
 and each remembers the file it came from, so every error names the file and the field.
-Parsing happens once here; nothing downstream re-reads YAML.
+Parsing happens once here; nothing downstream re-reads YAML. The models themselves are
+in :mod:`preflight.model.config`.
 """
 
 from __future__ import annotations
 
-import os
-import re
 from collections.abc import Mapping
-from datetime import date, timedelta
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import Any
 
 import yaml
-from pydantic import (
-    BaseModel,
-    BeforeValidator,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+from pydantic import ValidationError
 
+from preflight import settings
 from preflight.errors import ConfigError
+from preflight.judge.kinds import kind_names, load_kind
+from preflight.model.config import Config, Settings, _ConfigFile
 
-__all__ = [
-    "Config",
-    "DatasetConfig",
-    "SourceConfig",
-    "UseCaseConfig",
-    "default_config_dir",
-    "load_config",
-    "parse_duration",
-]
-
-KINDS = ("rag", "recommendation", "localization", "fine_tuning", "agent_tools", "analytics")
-CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
-_ENV_REF = re.compile(r"^\$\{[A-Za-z_][A-Za-z0-9_]*\}$")
-_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([smhdw])\s*$")
-_UNITS = {"s": "seconds", "m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_duration(value: Any) -> timedelta:
-    """``"48h"``, ``"7d"``, ``"30m"`` or a number of hours → timedelta."""
-    if isinstance(value, timedelta):
-        return value
-    if isinstance(value, int | float) and not isinstance(value, bool):
-        return timedelta(hours=value)
-    match = _DURATION.match(str(value))
-    if not match:
-        raise ValueError("expected a duration like '48h', '7d' or '30m'")
-    return timedelta(**{_UNITS[match.group(2)]: float(match.group(1))})
-
-
-def _as_list(value: Any) -> Any:
-    return [value] if isinstance(value, str) else value
-
-
-Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
-StrList = Annotated[tuple[str, ...], BeforeValidator(_as_list)]
-
-
-class _Model(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
-
-
-class SourceConfig(_Model):
-    """Where datasets live: a SQLAlchemy URL or an Airflow connection id, never both."""
-
-    url: str | None = None
-    conn_id: str | None = None
-    description: str | None = None
-
-    @model_validator(mode="after")
-    def _exactly_one(self) -> SourceConfig:
-        if bool(self.url) == bool(self.conn_id):
-            raise ValueError("give exactly one of 'url' or 'conn_id'")
-        return self
-
-    @field_validator("url")
-    @classmethod
-    def _no_password(cls, url: str | None) -> str | None:
-        if url is None:
-            return url
-        try:
-            parsed = make_url(url)
-        except ArgumentError as exc:
-            raise ValueError(f"not a SQLAlchemy URL ({exc})") from None
-        if parsed.password is not None and not _ENV_REF.match(str(parsed.password)):
-            raise ValueError(
-                "a password is written in the URL; reference an environment variable "
-                "instead (e.g. postgresql://user:${PG_PASSWORD}@host/db) or use conn_id"
-            )
-        return url
-
-
-class Freshness(_Model):
-    column: str
-    slo: Duration
-
-
-class RelatedKey(_Model):
-    """``column`` of this dataset must be found in ``references`` (``dataset.column``)."""
-
-    column: str
-    references: str
-
-    @field_validator("references")
-    @classmethod
-    def _dotted(cls, value: str) -> str:
-        if value.count(".") != 1 or not all(value.split(".")):
-            raise ValueError("expected 'dataset.column'")
-        return value
-
-    @property
-    def ref_dataset(self) -> str:
-        return self.references.split(".")[0]
-
-    @property
-    def ref_column(self) -> str:
-        return self.references.split(".")[1]
-
-
-class Range(_Model):
-    min: float | None = None
-    max: float | None = None
-
-
-class DatasetConfig(_Model):
-    """A catalog entry: where a dataset is and what is promised about it."""
-
-    source: str
-    table: str
-    schema_name: str | None = Field(default=None, alias="schema")
-    description: str | None = None
-    owner: str | None = None
-    business_sponsor: str | None = None
-    tags: StrList = ()
-    classification: Literal["public", "internal", "confidential", "restricted"] | None = None
-    primary_key: StrList = ()
-    freshness: Freshness | None = None
-    update_cadence: str | None = None
-    text_columns: StrList = ()
-    related_keys: tuple[RelatedKey, ...] = ()
-    unique_columns: StrList = ()
-    accepted_values: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
-    ranges: dict[str, Range] = Field(default_factory=dict)
-    patterns: dict[str, str] = Field(default_factory=dict)
-    min_rows: int | None = Field(default=None, ge=0)
-    columns: dict[str, str] = Field(default_factory=dict)  # declared schema: name -> type
-    column_descriptions: dict[str, str] = Field(default_factory=dict)
-    documentation_url: str | None = None
-    access_label_column: str | None = None
-    system_of_record: bool = False
-    required_columns: StrList = ()  # must be complete (null ratio ≤ threshold)
-
-    @field_validator("patterns")
-    @classmethod
-    def _valid_regex(cls, patterns: dict[str, str]) -> dict[str, str]:
-        for column, pattern in patterns.items():
-            try:
-                re.compile(pattern)
-            except re.error as exc:
-                raise ValueError(f"pattern for column {column!r} is not a regex: {exc}") from None
-        return patterns
-
-
-class UseCaseDataset(_Model):
-    columns: StrList = ()
-    role: str | None = None  # e.g. documents, events, users, items, source_text, target_text, examples
-    locale_column: str | None = None  # localization: the column holding the locale code
-    label_column: str | None = None  # fine_tuning: the column holding the label / class
-
-
-class CrossCheck(_Model):
-    """A check across datasets a use case declares (``from``/``to`` are ``dataset.column``)."""
-
-    type: Literal["join_coverage", "events_per_entity"]
-    source: str = Field(alias="from")  # dataset.column
-    target: str | None = Field(default=None, alias="to")  # join_coverage: dataset.column
-    min_coverage: float = Field(default=0.99, ge=0, le=1)  # join_coverage
-    min_events: int = Field(default=3, ge=1)  # events_per_entity
-    min_share: float = Field(default=0.8, ge=0, le=1)  # events_per_entity: of entities with enough
-
-    @model_validator(mode="after")
-    def _shape(self) -> CrossCheck:
-        for ref in (self.source, self.target):
-            if ref is not None and (ref.count(".") != 1 or not all(ref.split("."))):
-                raise ValueError(f"expected 'dataset.column', got {ref!r}")
-        if self.type == "join_coverage" and not self.target:
-            raise ValueError("join_coverage needs 'to'")
-        return self
-
-
-class Waiver(_Model):
-    check: str  # a check id, or a prefix ending in '*'
-    dataset: str | None = None
-    reason: str
-    approver: str
-    expires: date
-
-
-class UseCaseConfig(_Model):
-    """A proposed GenAI use case and what it needs from which datasets."""
-
-    kind: Literal["rag", "recommendation", "localization", "fine_tuning", "agent_tools", "analytics"]
-    description: str | None = None
-    business_sponsor: str | None = None
-    owner: str | None = None
-    datasets: dict[str, UseCaseDataset]
-    thresholds: dict[str, float] = Field(default_factory=dict)  # requirement id -> threshold
-    severities: dict[str, Literal["blocker", "warning", "info"]] = Field(default_factory=dict)
-    pii: Literal["forbidden", "masked_before_indexing", "approved"] = "forbidden"
-    target_languages: StrList = ()
-    target_locales: StrList = ()
-    waivers: tuple[Waiver, ...] = ()
-    notify: StrList = ()
-    cross_checks: tuple[CrossCheck, ...] = ()
-
-    @field_validator("datasets", mode="before")
-    @classmethod
-    def _datasets_shorthand(cls, value: Any) -> Any:
-        # `datasets: [a, b]` is shorthand for "all columns of a and b".
-        if isinstance(value, list):
-            return {name: {} for name in value}
-        if isinstance(value, Mapping):
-            return {k: ({"columns": v} if isinstance(v, list) else (v or {})) for k, v in value.items()}
-        return value
-
-    @field_validator("datasets")
-    @classmethod
-    def _not_empty(cls, value: dict[str, UseCaseDataset]) -> dict[str, UseCaseDataset]:
-        if not value:
-            raise ValueError("a use case needs at least one dataset")
-        return value
-
-
-class LineageSettings(_Model):
-    events_file: str | None = None  # OpenLineage JSON lines (file transport format)
-    marquez_url: str | None = None
-    namespace: str = "preflight"
-
-
-class NotifierConfig(_Model):
-    """An Airflow notifier (a ``BaseNotifier`` subclass) told about verdict changes."""
-
-    class_path: str = Field(alias="class")  # e.g. airflow.providers.smtp.notifications.smtp.SmtpNotifier
-    params: dict[str, Any] = Field(default_factory=dict)
-
-    @field_validator("class_path")
-    @classmethod
-    def _dotted(cls, value: str) -> str:
-        if "." not in value:
-            raise ValueError("expected a dotted import path, e.g. package.module.ClassName")
-        return value
-
-
-class Settings(_Model):
-    results_url: str | None = None  # SQLAlchemy URL; default SQLite under PREFLIGHT_HOME
-    naming_convention: str = r"^[a-z][a-z0-9_]*$"
-    sample_size: int = Field(default=2000, gt=0)
-    history_min_audits: int = Field(default=5, ge=1)
-    approximate_distinct: bool = False
-    lineage: LineageSettings = LineageSettings()
-    expectations_dir: str | None = None  # default: `expectations/` at the project root
-    notifiers: dict[str, NotifierConfig] = Field(default_factory=dict)
-
-    @field_validator("results_url")
-    @classmethod
-    def _no_password(cls, url: str | None) -> str | None:
-        return SourceConfig._no_password(url)
-
-    @field_validator("naming_convention")
-    @classmethod
-    def _regex(cls, pattern: str) -> str:
-        try:
-            re.compile(pattern)
-        except re.error as exc:
-            raise ValueError(f"not a regular expression: {exc}") from None
-        return pattern
-
-
-class _ConfigFile(_Model):
-    settings: Settings | None = None
-    sources: dict[str, SourceConfig] = Field(default_factory=dict)
-    datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
-    use_cases: dict[str, UseCaseConfig] = Field(default_factory=dict)
-
-
-class Config(_Model):
-    directory: Path
-    settings: Settings = Settings()
-    sources: dict[str, SourceConfig] = Field(default_factory=dict)
-    datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
-    use_cases: dict[str, UseCaseConfig] = Field(default_factory=dict)
-    origins: dict[str, str] = Field(default_factory=dict)  # "datasets.x" -> file name
-
-    @property
-    def expectations_dir(self) -> Path:
-        """Where `<dataset>.json` GX suites live: ``PREFLIGHT_EXPECTATIONS``, else
-        ``settings.expectations_dir`` (relative to the config directory), else
-        ``expectations/`` in the project (beside ``dags/``)."""
-        if env := os.environ.get("PREFLIGHT_EXPECTATIONS"):
-            return Path(env)
-        if self.settings.expectations_dir:
-            from preflight.engines.connect import expand_env
-
-            return (self.directory / expand_env(self.settings.expectations_dir)).resolve()
-        from preflight.airflow.env import project_root
-
-        return project_root() / "expectations"
-
-    def datasets_for(self, use_case: str) -> list[str]:
-        return list(self.use_cases[use_case].datasets)
-
-    def origin(self, section: str, name: str) -> str:
-        return self.origins.get(f"{section}.{name}", str(self.directory))
+__all__ = ["default_config_dir", "load_config"]
 
 
 def default_config_dir() -> Path:
     """``PREFLIGHT_CONFIG``, else ``include/config`` beside the installed package."""
-    if env := os.environ.get("PREFLIGHT_CONFIG"):
-        return Path(env)
-    return Path(__file__).resolve().parent.parent / "config"
+    return settings.config_dir()
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
@@ -440,10 +138,14 @@ def _check_references(config: Config) -> None:
                     file=file,
                     field=f"datasets.{name}.related_keys.{i}.references",
                 )
-    from preflight.judge.rules import load_kind  # requirements imports this module
-
     for name, use_case in config.use_cases.items():
         file = config.origin("use_cases", name)
+        if use_case.kind not in kind_names():
+            raise ConfigError(
+                f"unknown kind {use_case.kind!r} (known: {', '.join(kind_names())})",
+                file=file,
+                field=f"use_cases.{name}.kind",
+            )
         known = {r.id for r in load_kind(use_case.kind).requirements}
         for section in ("thresholds", "severities"):
             for key in getattr(use_case, section):

@@ -1,18 +1,49 @@
-"""Preflight's exceptions. Data problems are never exceptions; these are for the
-program's own failures, and each maps to exit code 2 in the CLI.
+"""Preflight's exceptions: the whole tree, in one module.
+
+Data problems are never exceptions: an unreachable source, a missing table, a check that
+could not run are *results* (evidence "not measured", a failed check). These are for
+the program's own failures and for refusals the caller must act on. The CLI maps them to
+exit codes in one place (``preflight.cli``): a closed gate exits 1, every other
+``PreflightError`` exits 2.
 
     PreflightError
-    ├── ConfigError        bad YAML, unknown field, wrong type, dangling reference
-    ├── SourceError        a source cannot be turned into a connection at all
-    ├── StoreError         the results store cannot be read or written
-    ├── TableNotFoundError (profiling) the table to profile does not exist
-    ├── LineageSourceError (lineage) a configured lineage source cannot be read
-    ├── LineageEmitError   (lineage_out) an OpenLineage event could not be sent
-    ├── SamplingError      (sampling) a text column cannot be sampled
-    └── DemoError          (demo.runner) a step of the demo failed
+    ├── ConfigError          bad YAML, unknown field, wrong type, dangling reference
+    │                        (carries the file and the field)
+    ├── SourceError          a source cannot be turned into a connection at all
+    │   ├── TableNotFoundError   the table (or its schema) does not exist or is not visible
+    │   └── SamplingError        a column cannot be sampled
+    ├── StoreError           the results store cannot be read or written
+    ├── LineageSourceError   a configured lineage source (events file, API) cannot be read
+    ├── LineageEmitError     Preflight's own OpenLineage events could not be sent
+    ├── UnknownUseCaseError  a use case is in neither the configuration nor the run asked for
+    ├── GateClosedError      a use case may not launch: blocked, stale, judged on another
+    │                        configuration, or never audited (carries the reasons)
+    └── DemoError            a step of ``preflight demo`` failed (names the log to read)
+
+Third-party errors are translated at one boundary per external system: database errors
+in :mod:`preflight.engines` (reduced to a safe reason, no data and no secrets), Great
+Expectations in :mod:`preflight.measure.checks.gx_suite`, lineage sources in
+:mod:`preflight.measure.checks.lineage.events`, OpenLineage transports in
+:mod:`preflight.run.lineage_out`, Airflow in :mod:`preflight.airflow`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+
+__all__ = [
+    "ConfigError",
+    "DemoError",
+    "GateClosedError",
+    "LineageEmitError",
+    "LineageSourceError",
+    "PreflightError",
+    "SamplingError",
+    "SourceError",
+    "StoreError",
+    "TableNotFoundError",
+    "UnknownUseCaseError",
+]
 
 
 class PreflightError(Exception):
@@ -25,6 +56,7 @@ class ConfigError(PreflightError):
     def __init__(self, message: str, *, file: str | None = None, field: str | None = None):
         self.file = file
         self.field = field
+        self.problem = message
         where = ": ".join(part for part in (file, field) if part)
         super().__init__(f"{where}: {message}" if where else message)
 
@@ -33,5 +65,47 @@ class SourceError(PreflightError):
     """A source's connection settings cannot be resolved (e.g. an unset variable)."""
 
 
+class TableNotFoundError(SourceError, LookupError):
+    """The table (or its schema) does not exist, or is not visible to this connection."""
+
+    def __init__(self, table: str, schema: str | None = None):
+        self.table = table
+        self.schema = schema
+        super().__init__(f"table {f'{schema}.{table}' if schema else table} not found")
+
+
+class SamplingError(SourceError):
+    """A column cannot be sampled: no such table or column, or the query failed."""
+
+
 class StoreError(PreflightError):
     """The results store failed."""
+
+
+class LineageSourceError(PreflightError):
+    """A lineage source (events file, lineage API) cannot be read at all."""
+
+
+class LineageEmitError(PreflightError):
+    """OpenLineage events could not be handed to the configured transport."""
+
+
+class UnknownUseCaseError(PreflightError, LookupError):
+    """A use case is not in the configuration, or has no verdict in the run asked for."""
+
+
+class GateClosedError(PreflightError):
+    """A use case may not launch; ``reasons`` says every reason, one line each."""
+
+    def __init__(self, use_case: str, reasons: Sequence[str], *, run_id: str | None = None):
+        self.use_case = use_case
+        self.reasons = tuple(reasons)
+        self.run_id = run_id
+        where = f" (run {run_id})" if run_id else ""
+        super().__init__(
+            f"{use_case}: gate closed{where}:\n" + "\n".join(f"  - {line}" for line in self.reasons)
+        )
+
+
+class DemoError(PreflightError):
+    """A step of the demo failed; the message names the log to read."""

@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import pytest
 import sqlalchemy as sa
 
-from preflight.config import Config, DatasetConfig, Settings, SourceConfig
 from preflight.measure.checks.discoverability import (
     assess_discoverability,
     discoverability,
     read_db_comments,
 )
 from preflight.measure.registry import PROBES, ProbeContext
+from preflight.model.config import Config, DatasetConfig, Settings, SourceConfig
 from preflight.model.results import Check, ColumnProfile, TableProfile
 
 if TYPE_CHECKING:

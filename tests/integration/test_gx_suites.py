@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 from great_expectations import expectations as gxe
 
-from preflight.config import Config, DatasetConfig, Settings
 from preflight.measure.checks.gx_suite import (
     SUITE_CHECK_ID,
     gx_suite,
@@ -19,6 +18,7 @@ from preflight.measure.checks.gx_suite import (
     run_suite_detailed,
 )
 from preflight.measure.registry import PROBES, ProbeContext
+from preflight.model.config import Config, DatasetConfig, Settings
 from preflight.model.results import Check, Severity, TableProfile
 
 pytestmark = pytest.mark.integration

@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
-from preflight.config import load_config, parse_duration
+from preflight.config import load_config
 from preflight.errors import ConfigError
+from preflight.model.config import parse_duration
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "include" / "config"

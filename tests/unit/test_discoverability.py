@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from pydantic import ValidationError
 
-from preflight.config import DatasetConfig, Settings
 from preflight.measure.checks.discoverability import WEIGHTS, assess_discoverability, find_data_card
+from preflight.model.config import DatasetConfig, Settings
 from preflight.model.results import Check, ColumnProfile, Dimension, Severity, TableProfile
 
 COLUMNS = ("reader_id", "country", "plan", "signed_up_at", "email")

@@ -16,8 +16,9 @@ from typing import Any
 import pytest
 import yaml
 
-from preflight.config import KINDS, load_config
+from preflight.config import load_config
 from preflight.judge.evaluate import evaluate_use_case
+from preflight.judge.kinds import kind_names
 from preflight.judge.rules import RULES, load_kind
 from preflight.measure.use_case import UseCaseMeasures
 from preflight.model.results import (
@@ -30,6 +31,7 @@ from preflight.model.results import (
     TableProfile,
 )
 
+KINDS = kind_names()
 NOW = datetime(2026, 11, 25, tzinfo=UTC)
 ROWS = 2000
 COLUMNS = {"doc_id": "numeric", "body": "text", "label": "text", "created_at": "temporal", "locale": "text",

@@ -22,7 +22,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 import sqlalchemy as sa
 
-from preflight.config import Config, LineageSettings, Settings, load_config
+from preflight.config import load_config
 from preflight.measure.checks.lineage import (
     DatasetRef,
     LineageGraph,
@@ -38,6 +38,7 @@ from preflight.measure.checks.lineage import (
     read_marquez,
 )
 from preflight.measure.registry import PROBES, ProbeContext
+from preflight.model.config import Config, LineageSettings, Settings
 from preflight.model.results import ColumnProfile, Dimension, Severity, TableProfile
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "lineage"

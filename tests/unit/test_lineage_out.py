@@ -23,8 +23,8 @@ from openlineage.client.transport import Transport
 from openlineage.client.transport.file import FileConfig, FileTransport
 from referencing import Registry, Resource
 
-from preflight.config import LineageSettings, Settings
 from preflight.measure.checks.lineage import build_graph, read_events_file
+from preflight.model.config import LineageSettings, Settings
 from preflight.model.results import (
     Check,
     ColumnProfile,

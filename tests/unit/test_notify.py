@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from airflow.sdk import BaseNotifier
 
-from preflight.config import Config, load_config
+from preflight.config import load_config
+from preflight.model.config import Config
 from preflight.model.results import RunResult, Verdict, VerdictLevel
 from preflight.run.notify import LogNotifier, notify_changes, verdict_changes
 from preflight.run.store import ResultsStore, open_store

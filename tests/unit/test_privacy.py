@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from preflight.config import Config, DatasetConfig, Settings, SourceConfig
 from preflight.measure.checks.privacy import (
     ENTITIES,
     EXAMPLE_CHARS,
@@ -22,6 +21,7 @@ from preflight.measure.checks.privacy import (
     scan_texts,
 )
 from preflight.measure.registry import PROBES, ProbeContext
+from preflight.model.config import Config, DatasetConfig, Settings, SourceConfig
 from preflight.model.results import Dimension, Severity, TableProfile
 
 # (entity, text containing it, text without it). Where the entity has a checksum or a

@@ -9,12 +9,12 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from preflight.config import Config, DatasetConfig, Settings, SourceConfig
 from preflight.measure import sample as sampling
 from preflight.measure.checks import text_fitness
 from preflight.measure.checks.privacy import privacy_probe
 from preflight.measure.checks.text_fitness import THRESHOLDS, assess_texts, text_fitness_probe
 from preflight.measure.registry import PROBES, ProbeContext
+from preflight.model.config import Config, DatasetConfig, Settings, SourceConfig
 from preflight.model.results import Dimension, Severity, TableProfile
 
 ENGLISH = [

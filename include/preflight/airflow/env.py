@@ -11,16 +11,11 @@ import json
 import os
 from pathlib import Path
 
-from preflight.engines.connect import preflight_home
+from preflight.settings import OFFLINE_DEFAULTS, preflight_home, project_root
 
 __all__ = ["airflow_env", "lineage_events_file", "project_root"]
 
 
-def project_root() -> Path:
-    """The directory holding ``dags/``, ``plugins/`` and ``expectations/``."""
-    if env := os.environ.get("PREFLIGHT_PROJECT_ROOT"):
-        return Path(env)
-    return Path(__file__).resolve().parents[3]
 
 
 def lineage_events_file() -> Path:
@@ -54,8 +49,7 @@ def airflow_env(**overrides: str) -> dict[str, str]:
         "AIRFLOW__OPENLINEAGE__TRANSPORT": json.dumps(
             {"type": "file", "log_file_path": str(events), "append": True}
         ),
-        "TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS": "",
-        "GX_ANALYTICS_ENABLED": "false",
+        **OFFLINE_DEFAULTS,
     }
     env = dict(os.environ)
     for key, value in defaults.items():

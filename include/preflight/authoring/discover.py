@@ -21,9 +21,9 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine, Inspector
 
-from preflight.config import Config, DatasetConfig
 from preflight.engines.connect import engine_for
 from preflight.errors import ConfigError, SourceError
+from preflight.model.config import Config, DatasetConfig
 
 __all__ = ["discover_source", "write_catalog_entries"]
 

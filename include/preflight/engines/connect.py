@@ -9,36 +9,17 @@ metadata DB), so a password lives where Airflow keeps it.
 from __future__ import annotations
 
 import os
-import re
 from functools import lru_cache
 
 from sqlalchemy import create_engine
 from sqlalchemy.engine import Engine, make_url
 
-from preflight.config import SourceConfig
 from preflight.errors import SourceError
+from preflight.model.config import SourceConfig
+from preflight.settings import expand_env
 
 __all__ = ["engine_for", "expand_env", "redact"]
 
-_VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
-
-
-def preflight_home() -> str:
-    return os.environ.get("PREFLIGHT_HOME") or os.path.abspath(".preflight")
-
-
-def expand_env(text: str) -> str:
-    """Expand ``${VAR}``; ``${PREFLIGHT_HOME}`` defaults to ``.preflight``."""
-
-    def value(match: re.Match[str]) -> str:
-        name = match.group(1)
-        if name == "PREFLIGHT_HOME":
-            return preflight_home()
-        if name not in os.environ:
-            raise SourceError(f"environment variable {name} is not set")
-        return os.environ[name]
-
-    return _VAR.sub(value, text)
 
 
 def redact(url: str) -> str:

@@ -19,9 +19,9 @@ from datetime import date
 from fnmatch import fnmatchcase
 from typing import Any
 
-from preflight.config import Config, Waiver
 from preflight.judge.rules import RULES, UseCaseContext, load_kind
 from preflight.measure.use_case import UseCaseMeasures
+from preflight.model.config import Config, Waiver
 from preflight.model.results import (
     Check,
     DatasetAudit,
@@ -35,7 +35,6 @@ from preflight.model.scoring import weighted_score
 __all__ = ["evaluate_all", "evaluate_use_case", "platform_fixes", "verdict_of"]
 
 BANDS = ("C", "B", "A")
-_RANK = {VerdictLevel.BLOCKED: 0, VerdictLevel.AT_RISK: 1, VerdictLevel.READY: 2}
 
 
 def verdict_of(checks: Iterable[Check]) -> VerdictLevel:
@@ -112,11 +111,10 @@ def _ranked_fixes(checks: Sequence[Check]) -> tuple[dict[str, Any], ...]:
                 "remediation": check.remediation,
                 "score_gain": (weighted_score(fixed) or 0) - base_score,
                 "verdict_after": after.value,
-                "verdict_gain": _RANK[after] - _RANK[base_verdict],
+                "verdict_gain": after.rank - base_verdict.rank,
             }
         )
-    severity_rank = {"blocker": 0, "warning": 1, "info": 2}
-    fixes.sort(key=lambda f: (-f["verdict_gain"], severity_rank[f["severity"]], -f["score_gain"], f["check_id"]))
+    fixes.sort(key=lambda f: (-f["verdict_gain"], Severity(f["severity"]).rank, -f["score_gain"], f["check_id"]))
     return tuple({"rank": n, **fix} for n, fix in enumerate(fixes, start=1))
 
 
@@ -178,7 +176,7 @@ def platform_fixes(verdicts: Sequence[Verdict]) -> tuple[dict[str, Any], ...]:
             entry = by_dataset[dataset]
             if verdict.verdict is VerdictLevel.BLOCKED and after is not VerdictLevel.BLOCKED:
                 entry["unblocks"].append(verdict.use_case)
-            elif _RANK[after] > _RANK[verdict.verdict]:
+            elif after.rank > verdict.verdict.rank:
                 entry["improves"].append(verdict.use_case)
             for c in verdict.checks:
                 if c.failing and c.dataset == dataset:

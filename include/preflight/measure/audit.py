@@ -13,7 +13,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from preflight.config import Config
 from preflight.engines.connect import engine_for
 from preflight.errors import SourceError
 
@@ -30,6 +29,7 @@ from preflight.measure.checks import (  # noqa: F401
 from preflight.measure.profile import TableNotFoundError, profile_table
 from preflight.measure.redaction import redact_profile, scrub
 from preflight.measure.registry import ProbeContext, ordered_probes
+from preflight.model.config import Config
 from preflight.model.results import (
     Check,
     DatasetAudit,

@@ -81,7 +81,7 @@ from sqlalchemy.dialects import mysql
 from sqlalchemy.engine import Connection, Dialect
 from sqlalchemy.sql.elements import ColumnElement, quoted_name
 
-from preflight.errors import PreflightError
+from preflight.errors import TableNotFoundError
 from preflight.model.results import ColumnProfile, TableProfile
 
 __all__ = ["TableNotFoundError", "column_kind", "profile_table"]
@@ -129,13 +129,6 @@ _APPROX_DISTINCT: dict[str, Callable[[Dialect], str | None]] = {
 }
 
 
-class TableNotFoundError(PreflightError, LookupError):
-    """The table (or its schema) does not exist, or is not visible to this connection."""
-
-    def __init__(self, table: str, schema: str | None = None):
-        self.table = table
-        self.schema = schema
-        super().__init__(f"table {_qualified(table, schema)} not found")
 
 
 def column_kind(sa_type: Any) -> str:

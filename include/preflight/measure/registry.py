@@ -18,7 +18,7 @@ from preflight.model.results import Check, Dimension, TableProfile
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
-    from preflight.config import Config, DatasetConfig
+    from preflight.model.config import Config, DatasetConfig
     from preflight.run.store import ResultsStore
 
 __all__ = ["PROBES", "Probe", "ProbeContext", "probe"]

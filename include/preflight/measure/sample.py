@@ -49,7 +49,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
-from preflight.errors import PreflightError
+from preflight.errors import SamplingError
 
 if TYPE_CHECKING:
     from preflight.measure.registry import ProbeContext
@@ -67,8 +67,6 @@ _OVERSAMPLE = 3
 _MAX_TABLESAMPLE_PERCENT = 50.0
 
 
-class SamplingError(PreflightError):
-    """The column cannot be sampled: no such table or column, or the query failed."""
 
 
 @dataclass(frozen=True)

@@ -15,8 +15,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from preflight.config import Config, CrossCheck, UseCaseConfig
 from preflight.engines.connect import engine_for
+from preflight.model.config import Config, CrossCheck, UseCaseConfig
 
 __all__ = ["LOCALE_CODE", "UseCaseMeasures", "measure_use_case"]
 

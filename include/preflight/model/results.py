@@ -32,9 +32,23 @@ SCORED_DIMENSIONS = (Dimension.DISCOVERABILITY, Dimension.QUALITY, Dimension.LIN
 
 
 class Severity(StrEnum):
+    """How much a failing check weighs; ``rank`` 0 is the most severe."""
+
     BLOCKER = "blocker"
     WARNING = "warning"
     INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.BLOCKER: 0, Severity.WARNING: 1, Severity.INFO: 2}
+
+
+def strictest(*severities: Severity) -> Severity:
+    """The most severe of ``severities`` (blocker over warning over info)."""
+    return min(severities, key=lambda s: s.rank)
 
 
 class DatasetStatus(StrEnum):
@@ -44,9 +58,18 @@ class DatasetStatus(StrEnum):
 
 
 class VerdictLevel(StrEnum):
+    """A use case's verdict; ``rank`` 0 is the worst (blocked), 2 the best (ready)."""
+
     READY = "ready"
     AT_RISK = "at_risk"
     BLOCKED = "blocked"
+
+    @property
+    def rank(self) -> int:
+        return _VERDICT_RANK[self]
+
+
+_VERDICT_RANK = {VerdictLevel.BLOCKED: 0, VerdictLevel.AT_RISK: 1, VerdictLevel.READY: 2}
 
 
 class Check(Frozen):
@@ -143,3 +166,16 @@ class RunResult(Frozen):
     datasets: tuple[DatasetAudit, ...] = ()
     use_cases: tuple[Verdict, ...] = ()
     platform_fixes: tuple[dict[str, Any], ...] = ()
+
+
+def worst_first(verdict: Verdict) -> tuple[int, str]:
+    """Sort key: blocked use cases first, then at risk, then ready; by name within each."""
+    return verdict.verdict.rank, verdict.use_case
+
+
+def check_status(check: Check) -> str:
+    """``failed`` | ``waived`` | ``passed``, the order a reader looks at them in."""
+    return "waived" if check.waived else ("passed" if check.passed else "failed")
+
+
+STATUS_RANK = {"failed": 0, "waived": 1, "passed": 2}

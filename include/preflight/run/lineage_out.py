@@ -42,14 +42,14 @@ from openlineage.client.transport.http import HttpConfig, HttpTransport
 from openlineage.client.uuid import generate_static_uuid
 
 from preflight import __version__
-from preflight.engines.connect import expand_env, preflight_home
-from preflight.errors import PreflightError
+from preflight.errors import LineageEmitError
 from preflight.model.results import ColumnProfile, DatasetAudit, DatasetStatus, TableProfile
+from preflight.settings import expand_env, lineage_file, preflight_home
 
 if TYPE_CHECKING:
     from openlineage.client.transport import Transport
 
-    from preflight.config import Config, Settings
+    from preflight.model.config import Config, Settings
 
 __all__ = [
     "PRODUCER",
@@ -72,8 +72,6 @@ _FALSE = {"", "0", "false", "no", "off"}
 _STANDARD_ENV = ("OPENLINEAGE_CONFIG", "OPENLINEAGE_URL", "OPENLINEAGE_DISABLED")
 
 
-class LineageEmitError(PreflightError):
-    """OpenLineage events could not be handed to the configured transport."""
 
 
 def audit_job_name(dataset: str) -> str:
@@ -313,7 +311,7 @@ def lineage_file_path(file: str | os.PathLike[str] | bool | None = None) -> Path
     ``1``/``true``/``yes`` mean ``$PREFLIGHT_HOME/lineage/events.jsonl``; another value is a
     file name, relative to ``$PREFLIGHT_HOME/lineage/``; ``0``/``false``/empty mean no file.
     """
-    value: Any = file if file is not None else os.environ.get("PREFLIGHT_LINEAGE_FILE", "")
+    value: Any = file if file is not None else lineage_file()
     if value is True:
         value = "true"
     if value is False:

@@ -30,7 +30,7 @@ from typing import Any
 from airflow.sdk import BaseNotifier
 from jinja2.sandbox import SandboxedEnvironment
 
-from preflight.config import Config
+from preflight.model.config import Config
 from preflight.model.results import RunResult
 from preflight.run.store import ResultsStore
 

@@ -9,20 +9,18 @@ processes (Airflow workers) and a retried step replaces its own earlier results.
 from __future__ import annotations
 
 import logging
-import os
 from collections.abc import Callable
 from datetime import UTC, datetime
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from preflight.config import Config
-from preflight.engines.connect import preflight_home
 from preflight.judge.evaluate import evaluate_all
 from preflight.measure.audit import audit_dataset
 from preflight.measure.use_case import measure_use_case
+from preflight.model.config import Config
 from preflight.model.results import DatasetAudit, RunResult, Verdict, VerdictLevel
 from preflight.run.report import write_reports
 from preflight.run.store import ResultsStore, open_store
+from preflight.settings import reports_dir
 
 if TYPE_CHECKING:
     from openlineage.client.facet_v2.parent_run import ParentRunFacet
@@ -37,12 +35,8 @@ def new_run_id(prefix: str = "cli") -> str:
 
 
 def store_for(config: Config) -> ResultsStore:
-    """``PREFLIGHT_RESULTS_URL`` wins over ``settings.results_url``; default SQLite."""
-    return open_store(os.environ.get("PREFLIGHT_RESULTS_URL") or config.settings.results_url)
-
-
-def reports_dir() -> Path:
-    return Path(preflight_home()) / "reports"
+    """The results store of this configuration (see :func:`preflight.run.store.open_store`)."""
+    return open_store(config.settings.results_url)
 
 
 def start_run(config: Config, run_id: str, *, trigger: str) -> list[str]:

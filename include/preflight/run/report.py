@@ -14,10 +14,10 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from preflight.model.results import DatasetAudit, RunResult, Verdict
+from preflight.model.results import DatasetAudit, RunResult, Verdict, check_status, worst_first
 from preflight.run.store import ResultsStore
 
-__all__ = ["report_dict", "run_report_dir", "worst_first", "write_reports"]
+__all__ = ["report_dict", "run_report_dir", "write_reports"]
 
 _env = Environment(
     loader=PackageLoader("preflight.run", "templates"),
@@ -29,7 +29,7 @@ _env = Environment(
 
 def _check_dict(check: Any) -> dict[str, Any]:
     data = check.model_dump(mode="json")
-    data["status"] = "waived" if check.waived else ("passed" if check.passed else "failed")
+    data["status"] = check_status(check)
     return data
 
 
@@ -56,13 +56,6 @@ def _use_case_dict(verdict: Verdict, previous: dict[str, Any] | None) -> dict[st
     data["checks"] = [_check_dict(c) for c in verdict.checks]
     data["previous"] = previous
     return data
-
-
-_VERDICT_ORDER = {"blocked": 0, "at_risk": 1, "ready": 2}
-
-
-def worst_first(verdict: Verdict) -> tuple[int, str]:
-    return _VERDICT_ORDER[verdict.verdict.value], verdict.use_case
 
 
 def report_dict(run: RunResult, store: ResultsStore | None = None) -> dict[str, Any]:

@@ -10,7 +10,8 @@ plugin all read from here.
 
 from __future__ import annotations
 
-import os
+import atexit
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -20,11 +21,11 @@ import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config as AlembicConfig
 
-from preflight.engines.connect import expand_env, preflight_home
+from preflight import settings
 from preflight.errors import StoreError
 from preflight.model.results import DatasetAudit, RunResult, Verdict
 
-__all__ = ["ResultsStore", "default_results_url", "open_store"]
+__all__ = ["ResultsStore", "close_stores", "open_store"]
 
 _meta = sa.MetaData()
 runs = sa.Table(
@@ -79,12 +80,6 @@ verdicts = sa.Table(
 )
 
 
-def default_results_url() -> str:
-    if env := os.environ.get("PREFLIGHT_RESULTS_URL"):
-        return env
-    return f"sqlite:///{Path(preflight_home()) / 'results.db'}"
-
-
 @overload
 def _aware(value: datetime) -> datetime: ...
 @overload
@@ -97,8 +92,8 @@ def _aware(value: datetime | None) -> datetime | None:
 
 
 class ResultsStore:
-    def __init__(self, url: str | None = None) -> None:
-        self.url = expand_env(url) if url else default_results_url()
+    def __init__(self, url: str) -> None:
+        self.url = url
         if self.url.startswith("sqlite:///"):
             Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
             self.engine = sa.create_engine(self.url, connect_args={"timeout": 60})
@@ -277,15 +272,30 @@ class ResultsStore:
         return list(reversed(rows))
 
 
-_MIGRATED: set[str] = set()
+_STORES: dict[str, ResultsStore] = {}
+_STORES_LOCK = threading.Lock()
 
 
-def open_store(url: str | None = None) -> ResultsStore:
-    """A migrated store at ``url`` (default: see :func:`default_results_url`).
+def open_store(configured_url: str | None = None) -> ResultsStore:
+    """The process's one migrated store for ``configured_url`` (``settings.results_url``;
+    :func:`preflight.settings.results_url` says which URL wins).
 
-    Migrations run once per URL per process: the UI opens the store on every request."""
-    store = ResultsStore(url)
-    if store.url not in _MIGRATED:
-        store.migrate()
-        _MIGRATED.add(store.url)
-    return store
+    Each URL gets one engine (one connection pool) for the life of the process, migrated
+    on first use and disposed at exit: the pipeline steps and the UI's requests share it.
+    """
+    url = settings.results_url(configured_url)
+    with _STORES_LOCK:
+        store = _STORES.get(url)
+        if store is None:
+            store = ResultsStore(url).migrate()
+            _STORES[url] = store
+        return store
+
+
+@atexit.register
+def close_stores() -> None:
+    """Dispose every store's engine (at exit; tests that switch ``PREFLIGHT_HOME``)."""
+    with _STORES_LOCK:
+        for store in _STORES.values():
+            store.engine.dispose()
+        _STORES.clear()

@@ -32,6 +32,7 @@ from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
 from jinja2 import ChainableUndefined, Environment, FileSystemLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from preflight import settings
 from preflight.errors import PreflightError, StoreError
 from preflight.model.results import RunResult
 from preflight.run.store import ResultsStore
@@ -171,16 +172,10 @@ class _Page:
 
 @contextmanager
 def _open_store() -> Iterator[ResultsStore]:
-    # Imported here: the pipeline pulls in the whole core, which the api-server needs
-    # only once someone opens a page.
-    from preflight.config import load_config
-    from preflight.run.pipeline import store_for
+    # The results URL comes from settings alone: a broken catalog never hides stored results.
+    from preflight.run.store import open_store
 
-    store = store_for(load_config())
-    try:
-        yield store
-    finally:
-        store.engine.dispose()
+    yield open_store(settings.configured_results_url())
 
 
 def _load_run(store: ResultsStore, run_id: str | None) -> RunResult | None:

@@ -10,7 +10,14 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from preflight.model.results import Check, DatasetAudit, RunResult, Verdict
+from preflight.model.results import (
+    STATUS_RANK,
+    Check,
+    DatasetAudit,
+    RunResult,
+    Verdict,
+    check_status,
+)
 from preflight.run.store import ResultsStore
 from preflight.ui.charts import LineageGraph, TrendChart, lineage_graph, trend_chart
 
@@ -43,8 +50,6 @@ DIMENSION_TITLES = {
     "content": "Text fitness",
     "history": "History",
 }
-_STATUS_ORDER = {"failed": 0, "waived": 1, "passed": 2}
-_SEVERITY_ORDER = {"blocker": 0, "warning": 1, "info": 2}
 
 
 def is_airflow_run(run_id: str) -> bool:
@@ -52,14 +57,11 @@ def is_airflow_run(run_id: str) -> bool:
     return not run_id.startswith("cli__")
 
 
-def check_status(check: Check) -> str:
-    return "waived" if check.waived else ("passed" if check.passed else "failed")
-
 
 def _check_order(check: Check) -> tuple[int, int, str]:
     return (
-        _STATUS_ORDER[check_status(check)],
-        _SEVERITY_ORDER.get(check.severity.value, 3),
+        STATUS_RANK[check_status(check)],
+        check.severity.rank,
         check.id,
     )
 

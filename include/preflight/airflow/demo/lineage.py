@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from preflight.airflow.demo.warehouse import DEMO_TABLES
-from preflight.config import DatasetConfig
+from preflight.model.config import DatasetConfig
 
 __all__ = ["table_lineage"]
 

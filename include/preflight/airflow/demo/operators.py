@@ -13,10 +13,11 @@ from typing import Any
 
 from airflow.sdk import BaseOperator
 
+from preflight.settings import preflight_home
+
 
 def warehouse_path() -> str:
-    home = os.environ.get("PREFLIGHT_HOME") or os.path.abspath(".preflight")
-    return os.path.join(home, "demo", "warehouse.db")
+    return str(preflight_home() / "demo" / "warehouse.db")
 
 
 class BuildDemoTableOperator(BaseOperator):

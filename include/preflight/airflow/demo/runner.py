@@ -18,16 +18,14 @@ from rich.console import Console
 
 from preflight.airflow.env import airflow_env, lineage_events_file
 from preflight.config import load_config
-from preflight.engines.connect import preflight_home
-from preflight.errors import PreflightError
+from preflight.errors import DemoError
 from preflight.model.results import RunResult
 from preflight.run.pipeline import store_for
+from preflight.settings import preflight_home
 
 __all__ = ["DemoError", "migrate_airflow_db", "run_dag", "run_demo"]
 
 
-class DemoError(PreflightError):
-    """A step of the demo failed; the message names the log to read."""
 
 
 def _logs_dir() -> Path:

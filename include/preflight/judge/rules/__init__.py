@@ -12,51 +12,19 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cache
-from importlib import resources
-from typing import Any, Literal
+from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field
-
-from preflight.config import Config, UseCaseConfig
+from preflight.judge.kinds import KindProfile, Requirement, load_kind
+from preflight.model.config import Config, UseCaseConfig
 from preflight.model.results import (
     Check,
     DatasetAudit,
     DatasetStatus,
     Dimension,
-    Severity,
     TableProfile,
 )
 
 __all__ = ["RULES", "KindProfile", "Requirement", "UseCaseContext", "load_kind", "rule"]
-
-
-class Requirement(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    id: str
-    rule: str
-    severity: Severity
-    band: Literal["C", "B", "A"]
-    threshold: float | None = None
-    params: dict[str, Any] = Field(default_factory=dict)
-    description: str | None = None
-
-
-class KindProfile(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-    kind: str
-    title: str
-    description: str
-    requirements: tuple[Requirement, ...]
-
-
-@cache
-def load_kind(kind: str) -> KindProfile:
-    text = resources.files("preflight.judge").joinpath("kinds", f"{kind}.yaml").read_text(encoding="utf-8")
-    return KindProfile.model_validate(yaml.safe_load(text))
 
 
 @dataclass

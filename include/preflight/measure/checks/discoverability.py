@@ -20,9 +20,9 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from preflight.config import DatasetConfig, Settings
 from preflight.errors import ConfigError
 from preflight.measure.registry import ProbeContext, probe
+from preflight.model.config import DatasetConfig, Settings
 from preflight.model.results import Check, Dimension, Severity, TableProfile
 
 __all__ = [

@@ -18,7 +18,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import os
 import re
 import threading
 from collections.abc import Callable, Mapping, Sequence
@@ -29,6 +28,7 @@ from urllib.parse import quote, quote_plus
 
 import sqlalchemy as sa
 
+from preflight import settings  # also turns GX analytics off (OFFLINE_DEFAULTS)
 from preflight.measure.registry import ProbeContext, probe
 from preflight.model.results import Check, Dimension, Severity
 
@@ -245,7 +245,6 @@ _batch_definitions: dict[tuple[str, str | None, str], BatchDefinition] = {}
 def _gx_context() -> AbstractDataContext:
     global _context
     if _context is None:
-        os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
         import great_expectations as gx
         from great_expectations.data_context.types.base import (
             DataContextConfig,
@@ -697,7 +696,8 @@ def _scrubber(url: sa.URL) -> Callable[[str], str]:
 @probe("gx_suite", Dimension.QUALITY, order=30)
 def gx_suite(ctx: ProbeContext) -> list[Check]:
     """Run ``<expectations_dir>/<dataset>.json`` when it exists; no suite, no checks."""
-    path = ctx.config.expectations_dir / f"{ctx.name}.json"
+    folder = settings.expectations_dir(ctx.config.directory, ctx.config.settings.expectations_dir)
+    path = folder / f"{ctx.name}.json"
     if not path.is_file():
         return []
     run = run_suite_detailed(

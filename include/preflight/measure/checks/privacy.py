@@ -36,21 +36,17 @@ someone's), and the text is cut to about 80 characters around the entity.
 
 from __future__ import annotations
 
-import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, NamedTuple
 
+# Importing settings keeps Presidio offline (see OFFLINE_DEFAULTS) before it is first imported.
+from preflight import settings  # noqa: F401
 from preflight.measure.registry import probe
 from preflight.measure.sample import SamplingError, cached_sample
 from preflight.model.results import Check, Dimension, Severity
-
-# Presidio's e-mail recognizer uses tldextract, which would try to download the Public
-# Suffix List on first use; the empty URL list makes it use its bundled snapshot. Set on
-# import, well before Presidio (and tldextract with it) is imported on first use.
-os.environ.setdefault("TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS", "")
 
 if TYPE_CHECKING:
     from preflight.measure.registry import ProbeContext

@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from preflight.config import DatasetConfig
 from preflight.measure.registry import ProbeContext, probe
+from preflight.model.config import DatasetConfig
 from preflight.model.results import Check, Dimension, Severity, TableProfile
 
 __all__ = ["as_utc", "null_ratio", "type_family"]

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from preflight.engines.connect import expand_env, source_url
+from preflight.engines.connect import source_url
 from preflight.errors import PreflightError
 from preflight.measure.checks.lineage.events import (
     LineageReadError,
@@ -30,9 +30,10 @@ from preflight.measure.checks.lineage.graph import (
 from preflight.measure.checks.lineage.naming import _SOURCE_URLS, Identity, dataset_identity
 from preflight.measure.registry import ProbeContext, probe
 from preflight.model.results import Check, Dimension, Severity
+from preflight.settings import expand_env
 
 if TYPE_CHECKING:
-    from preflight.config import Config
+    from preflight.model.config import Config
 
 log = logging.getLogger(__name__)
 

@@ -17,7 +17,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, NamedTuple, TypeGuard
 
-from preflight.errors import PreflightError
+from preflight.errors import LineageSourceError
+from preflight.settings import marquez_api_key
 
 log = logging.getLogger(__name__)
 
@@ -26,8 +27,6 @@ RUN_EVENT_TYPES = ("START", "RUNNING", "COMPLETE", "ABORT", "FAIL", "OTHER")
 _FAR_FUTURE = "2999-12-31T23:59:59+00:00"
 
 
-class LineageSourceError(PreflightError):
-    """A lineage source (events file, lineage API) cannot be read at all."""
 
 
 class LineageReadError(NamedTuple):
@@ -149,7 +148,7 @@ class _NotFound(Exception):
 def _get_json(url: str, timeout: float) -> Any:
     headers = {"Accept": "application/json"}
     # The same variable Marquez's own clients read.
-    if api_key := os.environ.get("MARQUEZ_API_KEY"):
+    if api_key := marquez_api_key():
         headers["Authorization"] = f"Bearer {api_key}"
     request = urllib.request.Request(url, headers=headers)
     try:

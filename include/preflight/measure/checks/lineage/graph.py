@@ -21,7 +21,7 @@ from preflight.measure.checks.lineage.naming import (
 )
 
 if TYPE_CHECKING:
-    from preflight.config import Config
+    from preflight.model.config import Config
 
 FINISHED = frozenset({"COMPLETE", "FAIL", "ABORT"})
 # OTHER carries metadata only and never moves a run's state; a terminal state beats a

@@ -13,8 +13,8 @@ from sqlalchemy.engine import URL, make_url
 from preflight.engines.connect import source_url
 
 if TYPE_CHECKING:
-    from preflight.config import Config, DatasetConfig
     from preflight.measure.checks.lineage.graph import DatasetRef
+    from preflight.model.config import Config, DatasetConfig
 
 log = logging.getLogger(__name__)
 
