@@ -88,6 +88,9 @@ class Check(Frozen):
     details: dict[str, Any] = Field(default_factory=dict)
     waived: bool = False
     waiver: dict[str, Any] | None = None
+    # False: the evidence this check needed could not be measured (the reason is in the
+    # message). Such a check never passes: fail closed.
+    measured: bool = True
 
     @property
     def failing(self) -> bool:
@@ -157,6 +160,11 @@ class Verdict(Frozen):
     fixes: tuple[dict[str, Any], ...] = ()
     description: str | None = None
     owner: str | None = None
+    # What was judged (use case, its datasets' catalog entries, the kind, the suites):
+    # a gate refuses a verdict whose fingerprint differs from today's configuration.
+    fingerprint: str | None = None
+    # Every dataset the use case needs was audited in this run.
+    complete: bool = True
 
 
 class RunResult(Frozen):
