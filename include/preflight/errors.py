@@ -18,6 +18,7 @@ exit codes in one place (``preflight.cli``): a closed gate exits 1, every other
     ├── UnknownUseCaseError  a use case is in neither the configuration nor the run asked for
     ├── GateClosedError      a use case may not launch: blocked, stale, judged on another
     │                        configuration, or never audited (carries the reasons)
+    ├── RegistrationError    a probe or rule registered twice under one name
     └── DemoError            a step of ``preflight demo`` failed (names the log to read)
 
 Third-party errors are translated at one boundary per external system: database errors
@@ -38,6 +39,7 @@ __all__ = [
     "LineageEmitError",
     "LineageSourceError",
     "PreflightError",
+    "RegistrationError",
     "SamplingError",
     "SourceError",
     "StoreError",
@@ -57,6 +59,8 @@ class ConfigError(PreflightError):
         self.file = file
         self.field = field
         self.problem = message
+        # Every problem found, when the loader reports several at once.
+        self.problems: tuple[ConfigError, ...] = (self,)
         where = ": ".join(part for part in (file, field) if part)
         super().__init__(f"{where}: {message}" if where else message)
 
@@ -105,6 +109,10 @@ class GateClosedError(PreflightError):
         super().__init__(
             f"{use_case}: gate closed{where}:\n" + "\n".join(f"  - {line}" for line in self.reasons)
         )
+
+
+class RegistrationError(PreflightError):
+    """A probe or a requirement rule is registered under a name already taken."""
 
 
 class DemoError(PreflightError):
