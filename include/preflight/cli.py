@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -112,28 +113,54 @@ def audit(
     raise typer.Exit(exit_code_for([v.verdict.value for v in run.use_cases]))
 
 
+def _duration(value: str | None) -> timedelta | None:
+    from preflight.model.config import parse_duration
+
+    if value is None:
+        return None
+    try:
+        age = parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc} (got {value!r})", param_hint="--max-age") from None
+    if age <= timedelta(0):
+        raise typer.BadParameter("must be longer than zero", param_hint="--max-age")
+    return age
+
+
 @app.command()
 def gate(
     use_case: Annotated[str, typer.Argument(help="Use case name from the configuration.")],
     config: ConfigOption = None,
-    run_id: Annotated[str | None, typer.Option(help="Run to read (default: the latest).")] = None,
+    max_age: Annotated[
+        str | None,
+        typer.Option("--max-age", help="Oldest audit the gate accepts, e.g. 90s, 12h, 7d (default: settings.gate_max_age)."),
+    ] = None,
+    run_id: Annotated[str | None, typer.Option(help="Run to read (default: the newest finished audit).")] = None,
+    block_at_risk: Annotated[bool, typer.Option("--block-at-risk", help="Keep the gate closed for at-risk use cases too.")] = False,
 ) -> None:
-    """Exit 0 when USE_CASE may launch (ready or at risk), 1 when it is blocked."""
-    from preflight.run.pipeline import GateClosed, store_for
-    from preflight.run.pipeline import gate as check_gate
+    """Exit 0 when USE_CASE may launch, 1 when its gate is closed (blocked, stale audit,
+    configuration changed since the audit, incomplete or no audit), 2 on an error."""
+    from datetime import UTC, datetime
+
+    from preflight.run.gate import decide_gate
+    from preflight.run.pipeline import store_for
 
     cfg = _config(config)
-    if use_case not in cfg.use_cases:
-        err.print(f"[red]error[/] unknown use case {use_case!r} (known: {', '.join(sorted(cfg.use_cases))})")
-        raise typer.Exit(EXIT_ERROR)
-    try:
-        verdict = check_gate(store_for(cfg), use_case, run_id)
-    except GateClosed as exc:
-        out.print(f"[bold red]gate closed[/] {exc}")
-        raise typer.Exit(EXIT_BLOCKED) from None
-    out.print(f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score})")
+    age = _duration(max_age)
+    decision = decide_gate(
+        store_for(cfg), cfg, use_case, now=datetime.now(UTC), max_age=age, run_id=run_id,
+        allow_at_risk=not block_at_risk,
+    )
+    if not decision.open:
+        out.print(f"[bold red]gate closed[/] {use_case}" + (f" (run {decision.run_id})" if decision.run_id else ""))
+        for reason in decision.reasons:
+            out.print(f"  - {reason}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BLOCKED)
+    verdict = decision.verdict
+    assert verdict is not None
+    out.print(f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score}, run {decision.run_id})")
     for fix in verdict.fixes[:5]:
-        out.print(f"  - {fix['message']}")
+        out.print(f"  - {fix['message']}", markup=False, highlight=False)
 
 
 @app.command()
