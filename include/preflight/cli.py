@@ -70,9 +70,29 @@ def print_verdicts(run) -> None:  # noqa: ANN001
 
 
 @app.command()
-def validate(config: ConfigOption = None) -> None:
-    """Validate the configuration: YAML syntax, fields, types and references."""
+def validate(
+    config: ConfigOption = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not connect to the sources to check column names.")] = False,
+) -> None:
+    """Validate the configuration: YAML syntax, fields, types, ranges and references, the
+    Great Expectations suites, and (unless --offline) every column name against its table.
+    Lists every problem and exits 2 when there is one."""
+    from preflight.measure.checks.gx_suite import check_suites
+
     cfg = _config(config)
+    problems, notes = check_suites(cfg)
+    if not offline:
+        from preflight.measure.catalog import check_columns
+
+        missing, unchecked = check_columns(cfg)
+        problems, notes = [*problems, *missing], [*notes, *unchecked]
+    for note in notes:
+        err.print(f"[yellow]note[/] {note}", highlight=False, soft_wrap=True)
+    if problems:
+        err.print(f"[red]error[/] {len(problems)} problem(s) in the configuration:", soft_wrap=True)
+        for problem in problems:
+            err.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR)
     out.print(
         f"[green]ok[/] {cfg.directory}: {len(cfg.sources)} sources, {len(cfg.datasets)} datasets, "
         f"{len(cfg.use_cases)} use cases"

@@ -13,9 +13,8 @@ message), with "did you mean" for a misspelt name.
 
 from __future__ import annotations
 
-import difflib
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +22,11 @@ import yaml
 from pydantic import ValidationError
 
 from preflight import settings
-from preflight.errors import ConfigError
+from preflight.errors import ConfigError, did_you_mean
 from preflight.judge.kinds import kind_names, load_kind
 from preflight.model.config import Config, Settings, _ConfigFile
 
-__all__ = ["MAX_NAME", "default_config_dir", "did_you_mean", "load_config"]
+__all__ = ["MAX_NAME", "default_config_dir", "load_config"]
 
 # The results store keeps names of sources, datasets and use cases, and check ids built
 # from them, in bounded columns: longer names are refused here rather than at write time.
@@ -39,15 +38,6 @@ _UNION_TAGS = {"bool", "int", "float", "str"}
 def default_config_dir() -> Path:
     """``PREFLIGHT_CONFIG``, else ``include/config`` beside the installed package."""
     return settings.config_dir()
-
-
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """`` (did you mean 'x'?)`` for the closest known name, else ``(known: a, b)``."""
-    known = sorted(set(known))
-    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
-    if close:
-        return f" (did you mean {close[0]!r}?)"
-    return f" (known: {', '.join(known) or 'none'})"
 
 
 class _Problems:
@@ -102,7 +92,7 @@ def _validation_problems(exc: ValidationError, path: Path, problems: _Problems) 
             seen_unions.add(loc[:-1])
             problems.add("must be a single value: text, a number or true/false", file=str(path), field=_field_path(loc[:-1]))
             continue
-        message = error["msg"]
+        message = error["msg"].removeprefix("Value error, ")
         if error["type"] == "extra_forbidden":
             message = "unknown field"
         elif error["type"] == "missing":

@@ -30,7 +30,8 @@ Expectations in :mod:`preflight.measure.checks.gx_suite`, lineage sources in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "ConfigError",
@@ -45,7 +46,18 @@ __all__ = [
     "StoreError",
     "TableNotFoundError",
     "UnknownUseCaseError",
+    "did_you_mean",
 ]
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest known name, else `` (known: a, b)``: the tail
+    of an error message about a misspelt name."""
+    names = sorted(set(known))
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known: {', '.join(names) or 'none'})"
 
 
 class PreflightError(Exception):

@@ -29,7 +29,9 @@ from urllib.parse import quote, quote_plus
 import sqlalchemy as sa
 
 from preflight import settings  # also turns GX analytics off (OFFLINE_DEFAULTS)
+from preflight.errors import ConfigError, did_you_mean
 from preflight.measure.registry import ProbeContext, probe
+from preflight.model.config import Config
 from preflight.model.evidence import RuleResult
 from preflight.model.results import Check, Dimension, Severity
 
@@ -42,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "SUITE_CHECK_ID",
     "ParsedExpectation",
+    "check_suites",
     "ParsedSuite",
     "SuiteRun",
     "load_suite",
@@ -246,6 +249,34 @@ def _severity(value: Any) -> tuple[Severity, str | None]:
     except ValueError:
         allowed = ", ".join(s.value for s in Severity)
         return Severity.WARNING, f"meta.severity {value!r} is not one of {allowed}; using warning"
+
+
+def check_suites(config: Config) -> tuple[list[ConfigError], list[str]]:
+    """(problems, notes) of the suites of the configuration's datasets: one error for each
+    file that does not parse and each entry GX cannot use (unknown types, invalid kwargs,
+    unreadable severities), naming the suite file and the entry (``expectations.<n>``);
+    a note for a suite that belongs to no catalog dataset (a misspelt file name, or
+    another configuration's suite in a shared folder)."""
+    folder = settings.expectations_dir(config.directory, config.settings.expectations_dir)
+    problems: list[ConfigError] = []
+    notes: list[str] = []
+    if not folder.is_dir():
+        return problems, notes
+    for path in sorted(folder.glob("*.json")):
+        if path.stem not in config.datasets:
+            notes.append(f"{path}: not used, no catalog dataset is named {path.stem!r}"
+                         f"{did_you_mean(path.stem, config.datasets)}")
+            continue
+        try:
+            suite = load_suite(path)
+        except ValueError as exc:
+            problems.append(ConfigError(f"the suite {exc}", file=str(path)))
+            continue
+        for problem in suite.problems:
+            number = problem.split("#", 1)[1].split(" ", 1)[0].rstrip(":") if "#" in problem else ""
+            field = f"expectations.{int(number) - 1}" if number.isdigit() else None
+            problems.append(ConfigError(problem, file=str(path), field=field))
+    return problems, notes
 
 
 # ---------------------------------------------------------------------------
