@@ -183,6 +183,60 @@ def gate(
         out.print(f"  - {fix['message']}", markup=False, highlight=False)
 
 
+_ARROW = "→"
+
+
+def _print_changes(label: str, changes) -> None:  # noqa: ANN001 - CheckChange, imported lazily
+    for change in changes:
+        tag = "newly failing" if change.newly_failing else ("newly fixed" if change.newly_fixed else "changed")
+        how = f"{change.before or 'absent'} {_ARROW} {change.after or 'absent'}"
+        out.print(f"    {tag}: [{change.severity}] {change.id} ({how}): {change.message}", markup=False, highlight=False)
+
+
+@app.command()
+def diff(
+    run_a: Annotated[str | None, typer.Argument(help="The older run (default: the run before RUN_B).")] = None,
+    run_b: Annotated[str | None, typer.Argument(help="The newer run (default: the newest finished run).")] = None,
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the changes as JSON.")] = False,
+) -> None:
+    """What changed between two audits: verdict flips, newly failing and newly fixed checks,
+    score changes and their causes (default: the two newest finished runs)."""
+    from preflight.run.diff import diff_runs
+    from preflight.run.pipeline import store_for
+
+    changes = diff_runs(store_for(_config(config)), run_a, run_b)
+    if as_json:
+        sys.stdout.write(json.dumps(changes.as_dict(), indent=2) + "\n")
+        return
+    out.print(f"Changes from run {changes.before} to run {changes.after}", markup=False, highlight=False)
+    if not changes.changed:
+        out.print("no changes")
+        return
+    moved = [u for u in changes.use_cases if u.changed]
+    if moved:
+        out.print("[bold]Use cases[/]")
+    for use_case in moved:
+        verdict = (
+            f"{use_case.verdict_before or 'absent'} {_ARROW} {use_case.verdict_after or 'absent'}"
+            if use_case.flipped else (use_case.verdict_after or "")
+        )
+        score = ""
+        if use_case.score_change:
+            score = f"   score {use_case.score_before} {_ARROW} {use_case.score_after} ({use_case.score_change:+d})"
+        band = f"   band {use_case.band_before} {_ARROW} {use_case.band_after}" if use_case.band_before != use_case.band_after else ""
+        out.print(f"  {use_case.name}: {verdict}{score}{band}", markup=False, highlight=False)
+        _print_changes("use case", use_case.checks)
+    touched = [d for d in changes.datasets if d.changed]
+    if touched:
+        out.print("[bold]Datasets[/]")
+    for dataset in touched:
+        status = f"{dataset.status_before} {_ARROW} {dataset.status_after}" if dataset.status_before != dataset.status_after else ""
+        scores = ", ".join(f"{k} {v:+d}" for k, v in dataset.score_changes.items())
+        out.print(f"  {dataset.name}: {' · '.join(p for p in (status, scores) if p)}", markup=False, highlight=False)
+        _print_changes("dataset", dataset.checks)
+
+
 @app.command()
 def profile(
     url: Annotated[str, typer.Option(help="SQLAlchemy URL; use ${VAR} for a password.")],

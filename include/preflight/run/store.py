@@ -246,6 +246,18 @@ class ResultsStore:
                 .limit(1)
             ).scalar()
 
+    def finished_run_ids(self, limit: int = 1000) -> list[str]:
+        """Finished runs, the one that started last first."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(runs.c.run_id)
+                    .where(runs.c.finished_at.is_not(None))
+                    .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+                    .limit(limit)
+                ).scalars()
+            )
+
     def latest_verdict(self, use_case: str) -> tuple[RunResult, Verdict] | None:
         """The newest finished run (by start) that judged ``use_case``, with its verdict;
         the run is returned without its dataset audits."""
