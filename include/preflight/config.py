@@ -20,6 +20,7 @@ from preflight import settings
 from preflight.errors import ConfigError
 from preflight.judge.kinds import kind_names, load_kind
 from preflight.model.config import Config, Settings, _ConfigFile
+from preflight.model.contract import DatasetContract
 
 __all__ = ["default_config_dir", "load_config"]
 
@@ -90,7 +91,10 @@ def load_config(directory: Path | str | None = None) -> Config:
         raise ConfigError("configuration directory not found", file=str(root))
     # Dot-files are editor backups and lock files, not configuration.
     files = sorted(p for p in [*root.glob("*.yaml"), *root.glob("*.yml")] if not p.name.startswith("."))
-    if not files:
+    # Data contracts (ODCS) are catalog entries too: *.odcs.yaml here, any YAML in contracts/.
+    contracts = _contract_files(root)
+    files = [p for p in files if p not in contracts]
+    if not files and not contracts:
         raise ConfigError("no *.yaml files in the configuration directory", file=str(root))
 
     settings: Settings | None = None
@@ -111,14 +115,44 @@ def load_config(directory: Path | str | None = None) -> Config:
                 sections[section][name] = entry
                 origins[key] = str(path)
 
+    loaded = _load_contracts(contracts, sections, origins)
     config = Config(
         directory=root,
         settings=settings or Settings(),
         origins=origins,
+        contracts=loaded,
         **sections,
     )
     _check_references(config)
     return config
+
+
+def _contract_files(root: Path) -> list[Path]:
+    from preflight.authoring.odcs import contract_files
+
+    return contract_files(root)
+
+
+def _load_contracts(
+    files: list[Path], sections: dict[str, dict[str, Any]], origins: dict[str, str]
+) -> dict[str, DatasetContract]:
+    """Add the catalog entries of ODCS contract files to ``sections`` (see authoring.odcs)."""
+    if not files:
+        return {}
+    from preflight.authoring.odcs import load_contracts
+
+    loaded = load_contracts(files, sources=sections["sources"], yaml_datasets=set(sections["datasets"]))
+    for name, entry in loaded.datasets.items():
+        key = f"datasets.{name}"
+        if key in origins:
+            raise ConfigError(
+                f"dataset {name!r} is also defined in {origins[key]}",
+                file=loaded.origins[name],
+                field=f"schema.{loaded.contracts[name].schema_index}.name",
+            )
+        sections["datasets"][name] = entry
+        origins[key] = loaded.origins[name]
+    return loaded.contracts
 
 
 def _check_references(config: Config) -> None:

@@ -18,6 +18,7 @@ from preflight.errors import SourceError
 
 # Probe modules register themselves on import; the order of checks comes from the registry.
 from preflight.measure.checks import (  # noqa: F401
+    contract,
     discoverability,
     gx_suite,
     history,

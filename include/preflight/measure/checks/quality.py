@@ -111,7 +111,14 @@ def _duplicate_keys(ctx: ProbeContext, columns: tuple[str, ...]) -> int:
         return ctx.profile.row_count - col.null_count - col.distinct_count
     table = _reflect(ctx)
     keys = [table.c[c] for c in columns]
-    grouped = sa.select(sa.func.count().label("n")).group_by(*keys).having(sa.func.count() > 1).subquery()
+    # select_from: SQLAlchemy takes FROM from the selected columns, never from GROUP BY.
+    grouped = (
+        sa.select(sa.func.count().label("n"))
+        .select_from(table)
+        .group_by(*keys)
+        .having(sa.func.count() > 1)
+        .subquery()
+    )
     with ctx.engine.connect() as conn:
         extra = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(grouped.c.n - 1), 0))).scalar_one()
     return int(extra)
