@@ -56,6 +56,7 @@ __all__ = [
     "load_contracts",
     "parse_contract",
     "write_contract",
+    "write_discovered_contracts",
 ]
 
 log = logging.getLogger(__name__)
@@ -1052,9 +1053,10 @@ def _cadence_sla(cadence: str) -> dict[str, Any]:
     return {"property": "frequency", "value": cadence}
 
 
-def _audit_facts(audit: DatasetAudit, entry: DatasetConfig) -> dict[str, Any]:
+def _audit_facts(audit: DatasetAudit, entry: DatasetConfig, run_id: str | None) -> dict[str, Any]:
     """What the audit measured, for the contract's reader (never read back as a promise)."""
     facts: dict[str, Any] = {
+        **({"runId": run_id} if run_id else {}),
         "runFinishedAt": audit.finished_at.isoformat(),
         "status": audit.status.value,
         "rowCount": audit.row_count,
@@ -1083,10 +1085,11 @@ def contract_for_entry(
     source: SourceConfig,
     *,
     audit: DatasetAudit | None = None,
+    run_id: str | None = None,
     contract: DatasetContract | None = None,
     status: str = "active",
 ) -> OpenDataContractStandard:
-    """The ODCS contract of one catalog entry (+ what ``audit`` measured); validated."""
+    """The ODCS contract of one catalog entry (+ what ``audit`` of run ``run_id`` measured); validated."""
     profile: TableProfile | None = audit.profile if audit is not None else None
     measured = {c.name: c.type for c in profile.columns} if profile else {}
     named = [
@@ -1142,10 +1145,7 @@ def contract_for_entry(
         if related:
             prop["relationships"] = [{"type": "foreignKey", "to": k.references} for k in related]
         if not declared and column in measured:
-            prop["customProperties"] = [{
-                "property": CP_MEASURED_TYPE, "value": measured[column],
-                "description": "type measured by a Preflight audit, not promised: change physicalType to promise a type",
-            }]
+            prop["customProperties"] = [{"property": CP_MEASURED_TYPE, "value": measured[column]}]
         properties.append(prop)
 
     obj: dict[str, Any] = {"name": name, "physicalName": entry.table, "physicalType": "table", "properties": properties}
@@ -1190,7 +1190,7 @@ def contract_for_entry(
     if entry.owner:
         members.append({"username": entry.owner, "role": "Owner"})
     if entry.business_sponsor:
-        members.append({"name": entry.business_sponsor, "role": "Business Sponsor"})
+        members.append({"username": entry.business_sponsor, "role": "Business Sponsor"})
     if members:
         body["team"] = {"members": members}
     slas: list[dict[str, Any]] = []
@@ -1203,14 +1203,19 @@ def contract_for_entry(
         body["slaProperties"] = slas
     if audit is not None:
         body["customProperties"] = [{
-            "property": CP_AUDIT, "value": _audit_facts(audit, entry),
+            "property": CP_AUDIT, "value": _audit_facts(audit, entry, run_id),
             "description": "what the latest Preflight audit measured; read back, it is not a promise",
         }]
     return parse_contract(json.loads(json.dumps(body, default=str)), f"<contract for {name}>")
 
 
 def contract_for_dataset(
-    config: Config, name: str, audit: DatasetAudit | None = None, *, status: str = "active"
+    config: Config,
+    name: str,
+    audit: DatasetAudit | None = None,
+    *,
+    run_id: str | None = None,
+    status: str = "active",
 ) -> OpenDataContractStandard:
     """The contract of catalog entry ``name`` with what ``audit`` measured (see module docstring)."""
     if name not in config.datasets:
@@ -1220,14 +1225,21 @@ def contract_for_dataset(
         )
     entry = config.datasets[name]
     return contract_for_entry(
-        name, entry, config.sources[entry.source], audit=audit, contract=config.contracts.get(name), status=status
+        name,
+        entry,
+        config.sources[entry.source],
+        audit=audit,
+        run_id=run_id,
+        contract=config.contracts.get(name),
+        status=status,
     )
 
 
 _HEADER = """\
-# Open Data Contract Standard (ODCS) {api} contract written by Preflight: what the catalog
-# declares{measured}. Custom properties named preflight* are Preflight's; {measured_type}
-# marks a type that was measured, not promised.
+# Open Data Contract Standard (ODCS) {api} contract written by Preflight: what the
+# catalog declares{measured}. Custom properties named preflight* are Preflight's.
+# A property whose {measured_type} equals its physicalType has a type that was
+# measured, not promised: change or remove that custom property to promise the type.
 """
 
 
@@ -1257,3 +1269,38 @@ def write_contract(text: str, path: Path, *, force: bool = False) -> Path:
         Path(tmp).unlink(missing_ok=True)
         raise
     return path
+
+
+_DISCOVERED = """\
+# Drafted by Preflight's discovery from the database's own metadata (comments, primary
+# keys, column types, foreign keys). Review it, then add what a database cannot know:
+# the team (an Owner member), a dataClassification custom property (public | internal |
+# confidential | restricted), tags, a latency SLA on a timestamp column, quality rules.
+"""
+
+
+def write_discovered_contracts(
+    config: Config, entries: Mapping[str, Mapping[str, Any]], folder: Path, *, force: bool = False
+) -> list[Path]:
+    """One ``<dataset>.odcs.yaml`` draft contract per discovered catalog entry in ``folder``.
+
+    Every file is validated (as a catalog entry and as a contract) before any is written,
+    and none replaces an existing file unless ``force``.
+    """
+    folder = Path(folder)
+    texts: dict[Path, str] = {}
+    for name, raw in entries.items():
+        target = folder / f"{name}.odcs.yaml"
+        try:
+            entry = DatasetConfig.model_validate(dict(raw))
+        except ValidationError as exc:
+            first = exc.errors()[0]
+            raise ConfigError(first["msg"], file=str(target), field=_path("datasets", name, *first["loc"])) from exc
+        contract = contract_for_entry(name, entry, config.sources[entry.source], status="draft")
+        texts[target] = _DISCOVERED + contract.to_yaml()
+    existing = [p for p in texts if p.exists()]
+    if existing and not force:
+        raise FileExistsError(
+            f"{', '.join(str(p) for p in existing)} already exist(s); refusing to overwrite (use --force)"
+        )
+    return [write_contract(text, path, force=True) for path, text in texts.items()]
