@@ -71,7 +71,7 @@ CP_TEXT_COLUMNS = "preflightTextColumns"
 CP_ACCESS_LABEL = "preflightAccessLabelColumn"
 CP_SYSTEM_OF_RECORD = "preflightSystemOfRecord"
 CP_SOURCE = "preflightSource"
-CP_MEASURED_TYPE = "preflightMeasuredType"
+CP_TYPE_SOURCE = "preflightTypeSource"  # "measured" | "inferred": the type is not a promise
 CP_AUDIT = "preflightAudit"
 
 _FRESHNESS_SLAS = {"latency", "ly", "freshness"}
@@ -129,11 +129,34 @@ def _path(*parts: Any) -> str:
     return ".".join(str(p) for p in parts if p != "")
 
 
+def _require_logical_type(node: Any) -> None:
+    """Make every ``if logicalType == X`` branch apply only when logicalType is present.
+
+    The package's schema (3.2.0) tests ``logicalType`` in ``if`` clauses without requiring
+    it, so a property *without* a logicalType (optional in the standard) matches every
+    branch at once: it is refused for lacking ``map``, and its logicalTypeOptions must
+    satisfy the string and the number branches together. Requiring the key in each such
+    ``if`` is what the branches mean (the ODCS 3.1.0 schema has no ``map`` branch).
+    """
+    if isinstance(node, dict):
+        condition = node.get("if")
+        if isinstance(condition, dict):
+            for clause in [condition, *condition.get("anyOf", [])]:
+                if isinstance(clause, dict) and "logicalType" in clause.get("properties", {}):
+                    clause.setdefault("required", ["logicalType"])
+        for value in node.values():
+            _require_logical_type(value)
+    elif isinstance(node, list):
+        for value in node:
+            _require_logical_type(value)
+
+
 @cache
 def _validator() -> Any:
     import jsonschema
 
     schema = json.loads(OpenDataContractStandard.json_schema())
+    _require_logical_type(schema)
     cls = jsonschema.validators.validator_for(schema)
     return cls(schema)
 
@@ -447,9 +470,9 @@ class _Reader:
         entry = draft.entry
         if prop.description:
             entry.setdefault("column_descriptions", {})[column] = prop.description
-        measured = _custom(prop.customProperties, CP_MEASURED_TYPE)
+        # A type Preflight measured (or wrote only to qualify a range) is not a promise.
         declared = prop.physicalType or prop.logicalType
-        if declared and not (measured is not None and measured[1] == prop.physicalType):
+        if declared and _custom(prop.customProperties, CP_TYPE_SOURCE) is None:
             entry.setdefault("columns", {})[column] = declared
         if prop.primaryKey:
             position = prop.primaryKeyPosition if prop.primaryKeyPosition and prop.primaryKeyPosition > 0 else 10_000
@@ -628,6 +651,8 @@ class _Reader:
                 unsupported("a table-level duplicateValues rule needs arguments.properties (the key's columns)")
                 return
             columns = [self._column(draft, n, f"{where}.arguments.properties") for n in names]
+            # Written back under the physical names Preflight's export gives properties.
+            odcs["arguments"] = {**odcs["arguments"], "properties": columns}
             if not zero:
                 unsupported("Preflight checks duplicates only as 'none allowed' (mustBe: 0)")
             elif len(columns) == 1:
@@ -1120,10 +1145,13 @@ def contract_for_entry(
             prop["required"] = True
         if column in entry.unique_columns:
             prop["unique"] = True
+        type_source = "measured" if physical and not declared else None
         if column in entry.ranges:
             bounds = entry.ranges[column]
-            if prop.get("logicalType") not in (None, "integer", "number"):
-                prop.pop("logicalType")
+            if prop.get("logicalType") not in ("integer", "number"):
+                # Range bounds are logicalTypeOptions of a number: say so, not as a promise.
+                prop["logicalType"] = "number"
+                type_source = type_source or ("inferred" if not declared else None)
             prop["logicalTypeOptions"] = {
                 k: v for k, v in (("minimum", bounds.min), ("maximum", bounds.max)) if v is not None
             }
@@ -1144,8 +1172,8 @@ def contract_for_entry(
         related = [k for k in entry.related_keys if k.column == column]
         if related:
             prop["relationships"] = [{"type": "foreignKey", "to": k.references} for k in related]
-        if not declared and column in measured:
-            prop["customProperties"] = [{"property": CP_MEASURED_TYPE, "value": measured[column]}]
+        if type_source:
+            prop["customProperties"] = [{"property": CP_TYPE_SOURCE, "value": type_source}]
         properties.append(prop)
 
     obj: dict[str, Any] = {"name": name, "physicalName": entry.table, "physicalType": "table", "properties": properties}
@@ -1238,8 +1266,8 @@ def contract_for_dataset(
 _HEADER = """\
 # Open Data Contract Standard (ODCS) {api} contract written by Preflight: what the
 # catalog declares{measured}. Custom properties named preflight* are Preflight's.
-# A property whose {measured_type} equals its physicalType has a type that was
-# measured, not promised: change or remove that custom property to promise the type.
+# A property with a {type_source} custom property has a type that was measured
+# (or inferred), not promised: remove that custom property to promise the type.
 """
 
 
@@ -1248,7 +1276,7 @@ def contract_yaml(contract: OpenDataContractStandard, *, measured: bool = True) 
     header = _HEADER.format(
         api=contract.apiVersion,
         measured=" and what its latest audit measured" if measured else "",
-        measured_type=CP_MEASURED_TYPE,
+        type_source=CP_TYPE_SOURCE,
     )
     return header + contract.to_yaml()
 
