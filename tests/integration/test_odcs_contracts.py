@@ -4,7 +4,6 @@ contract's rules that Great Expectations runs, on every engine."""
 from __future__ import annotations
 
 import shutil
-import textwrap
 from datetime import date
 from pathlib import Path
 
