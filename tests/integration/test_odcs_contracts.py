@@ -4,6 +4,7 @@ contract's rules that Great Expectations runs, on every engine."""
 from __future__ import annotations
 
 import shutil
+import textwrap
 from datetime import date
 from pathlib import Path
 
@@ -185,3 +186,30 @@ def test_contract_rules_run_through_great_expectations(scratch, tmp_path: Path, 
     assert "expect_the_moon" in checks["quality.contract.moon"].message  # type: ignore[attr-defined]
     facts = audit.facts["contract"]
     assert (facts["run_as_gx"], facts["evaluated"], facts["not_supported"]) == (8, 8, 1)
+
+
+def test_a_composite_primary_key_is_checked_for_duplicates(scratch, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # noqa: ANN001
+    monkeypatch.setenv("PREFLIGHT_HOME", str(tmp_path / "home"))
+    table = scratch.create(
+        sa.Table(scratch.name("lines"), sa.MetaData(), sa.Column("order_id", sa.Integer), sa.Column("line", sa.Integer)),
+        [{"order_id": 1, "line": 1}, {"order_id": 1, "line": 2}, {"order_id": 1, "line": 2}, {"order_id": 2, "line": 1}],
+    )
+    config_dir = tmp_path / "config"
+    config_dir.mkdir()
+    (config_dir / "preflight.yaml").write_text(f"sources:\n  db:\n    url: {scratch.url}\n")
+    (config_dir / "lines.odcs.yaml").write_text(textwrap.dedent(f"""\
+        apiVersion: v3.1.0
+        kind: DataContract
+        id: lines
+        version: 1.0.0
+        schema:
+          - name: lines
+            physicalName: {table.name}
+            properties:
+              - {{name: line, primaryKey: true, primaryKeyPosition: 2}}
+              - {{name: order_id, primaryKey: true, primaryKeyPosition: 1}}
+        """))
+    config = load_config(config_dir)
+    assert config.datasets["lines"].primary_key == ("order_id", "line")
+    key = _by_id(audit_dataset(config, "lines"))["quality.uniqueness.primary_key"]
+    assert (key.passed, key.observed) == (False, 1)  # type: ignore[attr-defined]
