@@ -414,20 +414,13 @@ class _Reader:
         if doc:
             draft.entry["documentation_url"] = doc
 
-        for key, cp, target in (
-            ("classification", CP_CLASSIFICATION, "classification"),
-            ("text_columns", CP_TEXT_COLUMNS, "text_columns"),
-            ("access_label_column", CP_ACCESS_LABEL, "access_label_column"),
-            ("system_of_record", CP_SYSTEM_OF_RECORD, "system_of_record"),
+        at = f"{where}.customProperties"
+        for name, target in (
+            (CP_TEXT_COLUMNS, "text_columns"),
+            (CP_ACCESS_LABEL, "access_label_column"),
+            (CP_SYSTEM_OF_RECORD, "system_of_record"),
         ):
-            found = _custom(obj.customProperties, cp)
-            at = f"{where}.customProperties"
-            if found is None and key == "classification":
-                found, at = _custom(contract.customProperties, cp), "customProperties"
-            if found is not None:
-                index, value = found
-                draft.entry[target] = value.lower() if key == "classification" and isinstance(value, str) else value
-                draft.fields_at[target] = f"{at}.{index}.value"
+            self._custom_field(draft, obj.customProperties, name, target, at)
 
         properties = obj.properties or []
         for prop in properties:
@@ -435,7 +428,10 @@ class _Reader:
             draft.columns[pname] = prop.physicalName or pname
             if prop.id:
                 draft.ids[prop.id] = pname
-        if "classification" not in draft.entry:
+        # Classification: the table's, else the contract's, else the strictest column's.
+        if not self._custom_field(draft, obj.customProperties, CP_CLASSIFICATION, "classification", at) and not (
+            self._custom_field(draft, contract.customProperties, CP_CLASSIFICATION, "classification", "customProperties")
+        ):
             inferred = _strictest_classification(p.classification for p in properties)
             if inferred:
                 draft.entry["classification"] = inferred
@@ -456,6 +452,18 @@ class _Reader:
                 draft.entry[key] = list(dict.fromkeys(draft.entry[key]))
                 if not draft.entry[key]:
                     del draft.entry[key]
+
+    def _custom_field(self, draft: _Draft, props: Iterable[Any] | None, name: str, target: str, at: str) -> bool:
+        """Set catalog field ``target`` from custom property ``name``; False when absent."""
+        found = _custom(props, name)
+        if found is None:
+            return False
+        index, value = found
+        if target == "classification" and isinstance(value, str):
+            value = value.lower()
+        draft.entry[target] = value
+        draft.fields_at[target] = f"{at}.{index}.value"
+        return True
 
     def _documentation(self, obj: Any) -> str | None:
         for definitions in (obj.authoritativeDefinitions, self.contract.authoritativeDefinitions):
@@ -656,7 +664,8 @@ class _Reader:
             if not zero:
                 unsupported("Preflight checks duplicates only as 'none allowed' (mustBe: 0)")
             elif len(columns) == 1:
-                entry.setdefault("unique_columns", []).append(columns[0])
+                if list(entry.get("primary_key", ())) != columns:
+                    entry.setdefault("unique_columns", []).append(columns[0])
             elif set(columns) != set(entry.get("primary_key", ())):
                 self._add_rule(
                     draft, rule_id, where, f"({', '.join(columns)}) unique", None, severity,
@@ -1126,6 +1135,7 @@ def contract_for_entry(
         *([entry.access_label_column] if entry.access_label_column else []),
     ]
     kept_rules = [r for r in (contract.rules if contract else ()) if r.odcs is not None]
+    named += [r.column for r in kept_rules if r.column]
     properties = []
     for column in dict.fromkeys(named):
         prop: dict[str, Any] = {"name": column}
