@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import jsonschema
 import pytest
 import sqlalchemy as sa
 import yaml
@@ -83,6 +84,13 @@ def test_every_demo_dataset_round_trips_through_odcs(
         contract = contract_for_dataset(demo.config, name, demo.audit(name), run_id=demo.run.run_id)
         (config_dir / "contracts").mkdir(exist_ok=True)
         (config_dir / "contracts" / f"{name}.odcs.yaml").write_text(contract_yaml(contract))
+
+    # Readers of ODCS 3.1.0 accept them: the standard's own schema for that version.
+    schema = json.loads((REPO / "tests" / "data" / "odcs" / "odcs-json-schema-v3.1.0.json").read_text())
+    validator = jsonschema.validators.validator_for(schema)(schema)
+    for path in (config_dir / "contracts").iterdir():
+        errors = [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(yaml.safe_load(path.read_text()))]
+        assert errors == [], (path.name, errors)
 
     back = load_config(config_dir)
     assert set(back.datasets) == set(demo.config.datasets)

@@ -160,8 +160,9 @@ def _collection(audit: DatasetAudit, entry: DatasetConfig | None) -> tuple[str |
         parts.append(f"Written by {', '.join(str(p) for p in producers if p) or lineage['producer']} (OpenLineage).")
         for node in lineage.get("upstream") or ():
             if isinstance(node, Mapping) and node.get("depth") == 1:
-                label = node.get("dataset") or f"{node.get('namespace')}/{node.get('name')}"
-                upstream.append(str(label))
+                namespace, name = str(node.get("namespace")), str(node.get("name"))
+                joined = f"{namespace}{name}" if name.startswith("/") else f"{namespace}/{name}"
+                upstream.append(str(node.get("dataset") or joined))
         if upstream:
             parts.append(f"Read from {', '.join(upstream)}.")
         if lineage.get("system_of_record"):
