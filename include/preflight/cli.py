@@ -304,16 +304,28 @@ def discover(
     source: Annotated[str, typer.Option("--source", help="Source name from the configuration.")],
     config: ConfigOption = None,
     schema: Annotated[str | None, typer.Option(help="Schema to introspect (default: the source's default).")] = None,
-    output: Annotated[Path | None, typer.Option(help="YAML file to write (default: <config>/discovered_<source>.yaml).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="YAML file to write (default: <config>/discovered_<source>.yaml); with --format odcs, a directory (default: <config>/contracts)."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    format_: Annotated[
+        str, typer.Option("--format", help="yaml: one catalog file; odcs: one ODCS contract per table.")
+    ] = "yaml",
 ) -> None:
     """Write catalog entries for the source's tables that are not in the catalog yet."""
     from preflight.authoring.discover import discover_source, write_catalog_entries
 
+    if format_ not in ("yaml", "odcs"):
+        err.print(f"[red]error[/] --format must be yaml or odcs, not {format_!r}")
+        raise typer.Exit(EXIT_ERROR)
     cfg = _config(config)
     entries = discover_source(cfg, source, schema=schema)
     if not entries:
         out.print(f"every table of {source} is already in the catalog")
+        return
+    if format_ == "odcs":
+        _discover_contracts(cfg, entries, output, force)
         return
     target = output or cfg.directory / f"discovered_{source}.yaml"
     try:
@@ -322,6 +334,117 @@ def discover(
         err.print(f"[red]error[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
     out.print(f"[green]wrote[/] {len(entries)} catalog entries to {target}: fill in owner and classification")
+
+
+export_app = typer.Typer(
+    help="Write what Preflight knows about a dataset in the ecosystem's formats (ODCS, Croissant).",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+
+RunOption = Annotated[str | None, typer.Option("--run", help="Audit run to read (default: the latest).")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")]
+ForceOption = Annotated[bool, typer.Option(help="Overwrite an existing file.")]
+
+
+def _latest_audit(cfg, dataset: str, run_id: str | None):  # noqa: ANN001, ANN202
+    """(run id, the dataset's audit in that run, the run's verdicts); audit None when absent."""
+    from preflight.errors import StoreError
+    from preflight.run.pipeline import store_for
+
+    store = store_for(cfg)
+    try:
+        run = store.load_run(run_id)
+    except StoreError:
+        if run_id:
+            raise
+        return None, None, ()
+    audit = next((a for a in run.datasets if a.name == dataset), None)
+    return run.run_id, audit, run.use_cases
+
+
+def _unknown_dataset(cfg, dataset: str) -> None:  # noqa: ANN001
+    if dataset not in cfg.datasets:
+        err.print(f"[red]error[/] unknown dataset {dataset!r} (known: {', '.join(sorted(cfg.datasets))})")
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _emit(text: str, output: Path | None, force: bool) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    from preflight.authoring.odcs import write_contract
+
+    try:
+        write_contract(text, output, force=force)
+    except FileExistsError as exc:
+        err.print(f"[red]error[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    err.print(f"[green]wrote[/] {output}")
+
+
+@export_app.command("odcs")
+def export_odcs(
+    dataset: Annotated[str, typer.Argument(help="Dataset name from the catalog.")],
+    config: ConfigOption = None,
+    output: OutputOption = None,
+    run_id: RunOption = None,
+    force: ForceOption = False,
+) -> None:
+    """An ODCS v3 data contract of DATASET: what the catalog declares and the audit measured."""
+    from preflight.authoring.odcs import contract_for_dataset, contract_yaml
+
+    cfg = _config(config)
+    _unknown_dataset(cfg, dataset)
+    run, audit, _ = _latest_audit(cfg, dataset, run_id)
+    if audit is None:
+        where = f"run {run}" if run else "the results store"
+        err.print(f"[yellow]note[/] no audit of {dataset} in {where}: the contract carries the catalog only")
+    contract = contract_for_dataset(cfg, dataset, audit, run_id=run)
+    _emit(contract_yaml(contract, measured=audit is not None), output, force)
+
+
+@export_app.command("croissant")
+def export_croissant(
+    dataset: Annotated[str, typer.Argument(help="Dataset name from the catalog.")],
+    config: ConfigOption = None,
+    output: OutputOption = None,
+    run_id: RunOption = None,
+    force: ForceOption = False,
+) -> None:
+    """A Croissant 1.1 JSON-LD card of audited DATASET, validated with mlcroissant."""
+    from preflight.authoring.croissant import croissant_card, validate_card
+
+    cfg = _config(config)
+    _unknown_dataset(cfg, dataset)
+    run, audit, verdicts = _latest_audit(cfg, dataset, run_id)
+    if audit is None or audit.profile is None:
+        why = "no audit" if audit is None else f"the audit could not read it ({audit.status.value})"
+        err.print(f"[red]error[/] {dataset}: {why} in {f'run {run}' if run else 'the results store'}; run `preflight audit` first")
+        raise typer.Exit(EXIT_ERROR)
+    entry = cfg.datasets[dataset]
+    card = croissant_card(audit, entry=entry, source=cfg.sources[entry.source], verdicts=verdicts, run_id=run)
+    issues = validate_card(card)
+    if issues.errors:
+        err.print(f"[red]error[/] mlcroissant rejects the card of {dataset}:")
+        for line in issues.errors:
+            err.print(f"  - {line}")
+        raise typer.Exit(EXIT_ERROR)
+    for line in issues.warnings:
+        err.print(f"[yellow]mlcroissant[/] {line}")
+    _emit(json.dumps(card, indent=2, ensure_ascii=False, default=str), output, force)
+
+
+def _discover_contracts(cfg, entries: dict, output: Path | None, force: bool) -> None:  # noqa: ANN001
+    from preflight.authoring.odcs import write_discovered_contracts
+
+    folder = output or cfg.directory / "contracts"
+    try:
+        written = write_discovered_contracts(cfg, entries, folder, force=force)
+    except FileExistsError as exc:
+        err.print(f"[red]error[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    out.print(f"[green]wrote[/] {len(written)} contracts to {folder}: fill in the team (owner) and dataClassification")
 
 
 @app.command()

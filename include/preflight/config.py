@@ -25,6 +25,8 @@ from preflight import settings
 from preflight.errors import ConfigError, did_you_mean
 from preflight.judge.kinds import kind_names, load_kind
 from preflight.model.config import Config, Settings, _ConfigFile
+from preflight.model.contract import DatasetContract
+from preflight.model.strict_yaml import StrictLoader
 
 __all__ = ["MAX_NAME", "default_config_dir", "load_config"]
 
@@ -63,23 +65,6 @@ def _field_path(loc: tuple[Any, ...]) -> str:
     return ".".join(str(part) for part in loc)
 
 
-class _StrictLoader(yaml.SafeLoader):
-    """A SafeLoader that refuses duplicate keys (PyYAML silently keeps the last one)."""
-
-
-def _construct_mapping(loader: _StrictLoader, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
-    seen: set[Any] = set()
-    for key_node, _ in node.value:
-        key = loader.construct_object(key_node, deep=deep)
-        if key in seen:
-            raise yaml.constructor.ConstructorError(
-                None, None, f"duplicate key {key!r}", key_node.start_mark
-            )
-        seen.add(key)
-    return yaml.SafeLoader.construct_mapping(loader, node, deep)
-
-
-_StrictLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
 def _validation_problems(exc: ValidationError, path: Path, problems: _Problems) -> None:
@@ -112,7 +97,7 @@ def _load_file(path: Path, problems: _Problems) -> _ConfigFile | None:
         problems.add(f"not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at offset {exc.start})", file=str(path))
         return None
     try:
-        raw = yaml.load(text, Loader=_StrictLoader)  # noqa: S506 - a SafeLoader subclass
+        raw = yaml.load(text, Loader=StrictLoader)  # noqa: S506 - a SafeLoader subclass
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else None
@@ -138,7 +123,10 @@ def load_config(directory: Path | str | None = None) -> Config:
         raise ConfigError("configuration directory not found", file=str(root))
     # Dot-files are editor backups and lock files, not configuration.
     files = sorted(p for p in [*root.glob("*.yaml"), *root.glob("*.yml")] if not p.name.startswith("."))
-    if not files:
+    # Data contracts (ODCS) are catalog entries too: *.odcs.yaml here, any YAML in contracts/.
+    contracts = _contract_files(root)
+    files = [p for p in files if p not in contracts]
+    if not files and not contracts:
         raise ConfigError("no *.yaml files in the configuration directory", file=str(root))
 
     problems = _Problems()
@@ -164,10 +152,12 @@ def load_config(directory: Path | str | None = None) -> Config:
                 origins[key] = str(path)
     problems.raise_if_any()  # references are checked only on files that parsed
 
+    loaded = _load_contracts(contracts, sections, origins)
     config = Config(
         directory=root,
         settings=found_settings or Settings(),
         origins=origins,
+        contracts=loaded,
         **sections,
     )
     _check_names(config, problems)
@@ -175,6 +165,34 @@ def load_config(directory: Path | str | None = None) -> Config:
     _check_use_cases(config, problems)
     problems.raise_if_any()
     return config
+
+
+def _contract_files(root: Path) -> list[Path]:
+    from preflight.authoring.odcs import contract_files
+
+    return contract_files(root)
+
+
+def _load_contracts(
+    files: list[Path], sections: dict[str, dict[str, Any]], origins: dict[str, str]
+) -> dict[str, DatasetContract]:
+    """Add the catalog entries of ODCS contract files to ``sections`` (see authoring.odcs)."""
+    if not files:
+        return {}
+    from preflight.authoring.odcs import load_contracts
+
+    loaded = load_contracts(files, sources=sections["sources"], yaml_datasets=set(sections["datasets"]))
+    for name, entry in loaded.datasets.items():
+        key = f"datasets.{name}"
+        if key in origins:
+            raise ConfigError(
+                f"dataset {name!r} is also defined in {origins[key]}",
+                file=loaded.origins[name],
+                field=f"schema.{loaded.contracts[name].schema_index}.name",
+            )
+        sections["datasets"][name] = entry
+        origins[key] = loaded.origins[name]
+    return loaded.contracts
 
 
 def _check_names(config: Config, problems: _Problems) -> None:

@@ -30,11 +30,13 @@ ALLOWED: dict[str, set[str]] = {
     "engines": {"model", "errors", "settings"},
     "judge": {"model", "errors"},
     "measure": {"engines", "model", "errors", "settings"},
-    "config": {"judge", "model", "errors", "settings"},
-    "run": {"judge", "measure", "engines", "model", "errors", "settings", "config"},
-    "authoring": {"run", "judge", "measure", "engines", "model", "errors", "settings", "config"},
+    # The ecosystem's formats (ODCS in and out, Croissant out) read what measuring and judging
+    # know; the loader reads contracts through them, reports and the UI link the cards.
+    "authoring": {"judge", "measure", "engines", "model", "errors", "settings"},
+    "config": {"authoring", "judge", "model", "errors", "settings"},
+    "run": {"authoring", "judge", "measure", "engines", "model", "errors", "settings", "config"},
     "airflow": {"run", "judge", "measure", "engines", "model", "errors", "settings", "config", "authoring"},
-    "ui": {"run", "judge", "model", "errors", "settings", "config"},
+    "ui": {"authoring", "run", "judge", "model", "errors", "settings", "config"},
     "cli": {"airflow", "authoring", "run", "judge", "measure", "engines", "model", "errors", "settings", "config"},
     "__init__": {"errors", "model", "config", "run"},
 }

@@ -2,8 +2,8 @@
 reached on another configuration.
 
 The parts are digests of: the use case's definition, its kind's requirement profile,
-each of its datasets' catalog entries and their sources' entries, the Great Expectations
-suite of each dataset (its bytes, read by the caller: judging reads no files), and the
+each of its datasets' catalog entries and their sources' entries, the data contract a
+dataset was read from (its rules), the Great Expectations suite of each dataset (its bytes, read by the caller: judging reads no files), and the
 settings that change what is measured. A verdict stores the parts; a gate recomputes
 them from today's configuration and names each part that differs.
 """
@@ -44,6 +44,9 @@ def fingerprint_parts(config: Config, use_case: str, suites: Mapping[str, str | 
         source = config.sources.get(dataset.source) if dataset else None
         parts[f"source of {name}"] = _digest(source.model_dump(mode="json") if source else None)
         parts[f"suite of {name}"] = suites.get(name) or "none"
+        contract = config.contracts.get(name)  # an ODCS contract's rules beyond the entry
+        if contract is not None:
+            parts[f"contract of {name}"] = _digest(contract.model_dump(mode="json"))
     return parts
 
 

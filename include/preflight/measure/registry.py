@@ -52,6 +52,7 @@ __all__ = [
 BUILTIN_MODULES = (
     "preflight.measure.checks.quality",
     "preflight.measure.checks.gx_suite",
+    "preflight.measure.checks.contract",
     "preflight.measure.checks.discoverability",
     "preflight.measure.checks.lineage",
     "preflight.measure.checks.privacy",

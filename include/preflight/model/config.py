@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from preflight.model.contract import DatasetContract
+
 __all__ = [
     "Config",
     "CrossCheck",
@@ -356,6 +358,8 @@ class Config(_Model):
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
     use_cases: dict[str, UseCaseConfig] = Field(default_factory=dict)
     origins: dict[str, str] = Field(default_factory=dict)  # "datasets.x" -> file name
+    # Catalog entries read from data contracts: their rules beyond the entry (dataset -> contract).
+    contracts: dict[str, DatasetContract] = Field(default_factory=dict)
 
     def datasets_for(self, use_case: str) -> list[str]:
         return list(self.use_cases[use_case].datasets)

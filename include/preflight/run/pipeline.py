@@ -89,7 +89,7 @@ def finish_run(config: Config, run_id: str, *, now: datetime | None = None) -> R
     verdicts = [stamp(config, verdict) for verdict in verdicts]
     store.save_verdicts(run_id, verdicts, platform_fixes=fixes, finished_at=finished)
     run = store.load_run(run_id)
-    write_reports(run, reports_dir(), store=store)
+    write_reports(run, reports_dir(), store=store, config=config)
     _notify_verdict_changes(config, store, run)
     return run
 

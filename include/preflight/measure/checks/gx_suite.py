@@ -48,6 +48,8 @@ __all__ = [
     "ParsedSuite",
     "SuiteRun",
     "load_suite",
+    "parse_suite",
+    "run_parsed_suite",
     "run_suite",
     "run_suite_detailed",
     "validate_expectations",
@@ -143,11 +145,6 @@ def load_suite(path: Path) -> ParsedSuite:
     Raises :class:`ValueError` only when the file as a whole is unusable (not JSON, not
     an object with an ``expectations`` list).
     """
-    from great_expectations.exceptions import GreatExpectationsError
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
-
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -158,6 +155,16 @@ def load_suite(path: Path) -> ParsedSuite:
         raise ValueError(
             f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
         ) from None
+    return parse_suite(raw, path)
+
+
+def parse_suite(raw: Any, path: Path) -> ParsedSuite:
+    """:func:`load_suite` for a suite already in memory (``path`` names it in messages)."""
+    from great_expectations.exceptions import GreatExpectationsError
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
     if not isinstance(raw, dict):
         raise ValueError("must hold a JSON object (a GX suite), not a list or a value")
     entries = raw.get("expectations")
@@ -397,16 +404,29 @@ def run_suite_detailed(
 ) -> SuiteRun:
     """:func:`run_suite`, also returning how many expectations GX evaluated and passed."""
     suite_path = Path(suite_path)
-    run = SuiteRun(suite=suite_path.name)
-    scrub = _scrubber(engine.url)
     try:
         suite = load_suite(suite_path)
     except ValueError as exc:
+        run = SuiteRun(suite=suite_path.name)
         run.checks.append(_suite_check(dataset, suite_path, [str(exc)], skipped=None))
         # What the file declared is unknown, so is how much it matters: a blocker.
         run.unevaluated.append((SUITE_CHECK_ID, Severity.BLOCKER, None, f"suite {suite_path.name} {exc}"))
         return run
+    return run_parsed_suite(engine, table, suite, schema=schema, dataset=dataset)
 
+
+def run_parsed_suite(
+    engine: sa.Engine,
+    table: str,
+    suite: ParsedSuite,
+    *,
+    schema: str | None = None,
+    dataset: str,
+) -> SuiteRun:
+    """:func:`run_suite_detailed` for a suite already parsed (from a file or in memory)."""
+    suite_path = suite.path
+    run = SuiteRun(suite=suite_path.name)
+    scrub = _scrubber(engine.url)
     if suite.problems:
         run.not_evaluated += suite.skipped
         run.checks.append(
