@@ -126,7 +126,7 @@ def print_verdicts(run) -> None:  # noqa: ANN001
             first,
         )
     out.print(table)
-    out.print(f"[dim]{SCORE_MEANING}\n{BAND_MEANING}[/]", highlight=False)
+    out.print(f"[dim]Score: {SCORE_MEANING}\nBand: {BAND_MEANING}[/]", highlight=False)
 
 
 @app.command()

@@ -32,10 +32,12 @@ __all__ = [
     "STATE_LABELS",
     "UseCaseLink",
     "band_label",
+    "breakable",
     "check_state",
     "duration",
     "first_blocker",
     "inline_code",
+    "next_band",
     "readable_expected",
     "readable_observed",
     "readable_value",
@@ -56,32 +58,39 @@ SCORE_RANGES: dict[str, tuple[int, int]] = {
 }
 
 SCORE_MEANING = (
-    "Score (0–100) follows the verdict: blocked 0–49, at risk 50–79, ready 80–100. "
-    "Within its verdict's range, the higher the share of the use case's requirement "
-    "checks that pass, the higher the score."
+    "0–100, tied to the verdict: blocked 0–49, at risk 50–79, ready 80–100. Within its "
+    "verdict's range, the larger the share of the use case's requirement checks that pass, "
+    "the higher the score."
 )
 
 # Stored values are A, B, C and none; these are the names every surface shows.
 BAND_NAMES: dict[str, str] = {"A": "A", "B": "B", "C": "C", "none": "none"}
 
 BAND_MEANING = (
-    "Band is the highest readiness level whose requirements all pass: "
-    "C, the data can be reached and may be used; "
-    "B, it is also faithful (complete, fresh, documented, traced); "
-    "A, it is also fit for this use case. "
+    "the highest readiness level whose requirements all pass. "
+    "C: the data can be reached and may be used; "
+    "B: it is also faithful (complete, fresh, documented, traced); "
+    "A: it is also fit for this use case; "
     "none: a band-C requirement fails."
 )
 
 DATASET_SCORE_MEANING = (
-    "Dimension scores (0–100) are the weighted share of this dataset's own checks in that "
-    "dimension that pass (blocker 3, warning 2, info 1; a check may carry its own weight). "
-    "A use case judges the dataset by its own requirements."
+    "0–100 per dimension: the weighted share of this dataset's own checks in that dimension "
+    "that pass (blocker 3, warning 2, info 1; a check may carry its own weight). Use cases "
+    "judge a dataset by their own requirements, which may weigh a finding more or less."
 )
+
+_NEXT_BAND = {"none": "C", "C": "B", "B": "A"}
 
 
 def band_label(level: str | None) -> str:
     """The one name of a readiness band: ``A``, ``B``, ``C`` or ``none``."""
     return BAND_NAMES.get(str(level or "none"), str(level))
+
+
+def next_band(level: str | None) -> str | None:
+    """The band above ``level`` (``none`` → ``C`` → ``B`` → ``A``); None above A."""
+    return _NEXT_BAND.get(str(level or "none"))
 
 
 # --------------------------------------------------------------------------- check states
@@ -218,6 +227,15 @@ def readable_expected(check: Check) -> str:
 # --------------------------------------------------------------------------- text and time
 
 _BACKTICKS = re.compile(r"`([^`\n]+)`")
+
+
+_BREAK_AFTER = re.compile(r"([._/])")
+
+
+def breakable(text: Any) -> Markup:
+    """``text`` escaped, with line-break opportunities after ``.``, ``_`` and ``/``: long
+    check ids and names wrap at their joints instead of spilling out of a column."""
+    return Markup(_BREAK_AFTER.sub(r"\1<wbr>", str(escape(str(text)))))
 
 
 def inline_code(text: Any) -> Markup:
