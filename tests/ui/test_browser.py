@@ -269,7 +269,7 @@ def test_no_page_scrolls_sideways(width: int, browser, airflow_stack, audit_run,
         shots.take(page, f"{width}-report", full_page=False)
 
         # Each plugin page alone in the window, then inside Airflow's frame (narrower).
-        for name, path in _plugin_pages(audit_run):
+        for _, path in _plugin_pages(audit_run):
             page.goto(base + path)
             scroll, view = page.evaluate(OVERFLOW_JS)
             if scroll > view:
