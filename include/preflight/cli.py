@@ -160,12 +160,18 @@ def audit(
     ) as progress:
         bar = progress.add_task("", total=None)
 
+        queue: list[str] = []
+
         def started(datasets: list[str]) -> None:
+            queue.extend(datasets)
             progress.update(bar, total=len(datasets), description=datasets[0] if datasets else "")
 
         def done(name: str, result) -> None:  # noqa: ANN001
             progress.advance(bar)
-            progress.update(bar, description=f"{name}: {result.status.value}")
+            queue.remove(name)
+            # The dataset being audited now, and how the last one went.
+            upcoming = f"{queue[0]} · " if queue else ""
+            progress.update(bar, description=f"{upcoming}[dim]{name}: {result.status.value}[/]")
 
         def evaluating() -> None:
             progress.update(bar, description="judging use cases, writing reports")
