@@ -94,6 +94,17 @@ def _cli_name() -> str:
         return str(called)
 
 
+def _did_you_mean(name: str, known: Sequence[str] | dict[str, Any]) -> str:
+    """`` (did you mean 'readers'?)`` for a close name, else the list of known names."""
+    import difflib
+
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known: {', '.join(names) or 'none'})"
+
+
 def _shown(path: Path) -> str:
     """``path`` relative to the working directory when it is below it (shorter to read)."""
     try:
@@ -248,7 +259,7 @@ def suggest(
 
     cfg = _config(config)
     if dataset not in cfg.datasets:
-        err.print(f"[red]error[/] unknown dataset {dataset!r} (known: {', '.join(sorted(cfg.datasets))})")
+        err.print(f"[red]error[/] unknown dataset {dataset!r}{_did_you_mean(dataset, cfg.datasets)}", highlight=False)
         raise typer.Exit(EXIT_ERROR)
     entry = cfg.datasets[dataset]
     engine = engine_for(cfg.sources[entry.source])

@@ -85,3 +85,10 @@ def test_every_problem_is_listed_when_the_loader_reports_several(capsys: pytest.
         "  - catalog.yaml: datasets.readers.primary_kee: unknown field",
         "  - use_cases.yaml: use_cases.x.datasets.reader: unknown dataset 'reader' (did you mean 'readers'?)",
     ]
+
+
+def test_a_misspelt_dataset_gets_a_suggestion(tmp_path: Path) -> None:
+    done = _cli("suggest", "reader", env={"PREFLIGHT_HOME": str(tmp_path)})
+    assert done.returncode == 2
+    assert "unknown dataset 'reader' (did you mean 'readers'?)" in done.stderr
+    assert "Traceback" not in done.stderr
