@@ -143,7 +143,8 @@ def run_dag_outcome(
     with log.open("w") as handle:
         child = subprocess.Popen(
             [sys.executable, "-m", "preflight.airflow.demo.dagrun", dag_id],
-            env=env, stdout=handle, stderr=subprocess.STDOUT,
+            # Unbuffered, so the log (and the progress drawn from it) keeps up with the run.
+            env={**env, "PYTHONUNBUFFERED": "1"}, stdout=handle, stderr=subprocess.STDOUT,
         )
         try:
             while True:
@@ -230,7 +231,7 @@ def _run_step(
             progress.update(step, detail=name)
 
     outcome = run_dag_outcome(dag_id, env, on_task=on_task)
-    done = progress.tasks[step].completed
+    done = next(task.completed for task in progress.tasks if task.id == step)
     progress.update(step, total=done, completed=done, detail="done")
     return outcome
 
