@@ -17,6 +17,7 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from datetime import timedelta
 from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
@@ -141,9 +142,29 @@ def print_verdicts(run) -> None:  # noqa: ANN001
 
 
 @app.command()
-def validate(config: ConfigOption = None) -> None:
-    """Validate the configuration: YAML syntax, fields, types and references."""
+def validate(
+    config: ConfigOption = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not connect to the sources to check column names.")] = False,
+) -> None:
+    """Validate the configuration: YAML syntax, fields, types, ranges and references, the
+    Great Expectations suites, and (unless --offline) every column name against its table.
+    Lists every problem and exits 2 when there is one."""
+    from preflight.measure.checks.gx_suite import check_suites
+
     cfg = _config(config)
+    problems, notes = check_suites(cfg)
+    if not offline:
+        from preflight.measure.catalog import check_columns
+
+        missing, unchecked = check_columns(cfg)
+        problems, notes = [*problems, *missing], [*notes, *unchecked]
+    for note in notes:
+        err.print(f"[yellow]note[/] {note}", highlight=False, soft_wrap=True)
+    if problems:
+        err.print(f"[red]error[/] {len(problems)} problem(s) in the configuration:", soft_wrap=True)
+        for problem in problems:
+            err.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR)
     out.print(
         f"[green]ok[/] {cfg.directory}: {len(cfg.sources)} sources, {len(cfg.datasets)} datasets, "
         f"{len(cfg.use_cases)} use cases"
@@ -193,28 +214,108 @@ def audit(
     raise typer.Exit(exit_code_for([v.verdict.value for v in run.use_cases]))
 
 
+def _duration(value: str | None) -> timedelta | None:
+    from preflight.model.config import parse_duration
+
+    if value is None:
+        return None
+    try:
+        age = parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc} (got {value!r})", param_hint="--max-age") from None
+    if age <= timedelta(0):
+        raise typer.BadParameter("must be longer than zero", param_hint="--max-age")
+    return age
+
+
 @app.command()
 def gate(
     use_case: Annotated[str, typer.Argument(help="Use case name from the configuration.", metavar="USE_CASE")],
     config: ConfigOption = None,
-    run_id: Annotated[str | None, typer.Option(help="Run to read (default: the latest).")] = None,
+    max_age: Annotated[
+        str | None,
+        typer.Option("--max-age", help="Oldest audit the gate accepts, e.g. 90s, 12h, 7d (default: settings.gate_max_age)."),
+    ] = None,
+    run_id: Annotated[str | None, typer.Option(help="Run to read (default: the newest finished audit).")] = None,
+    block_at_risk: Annotated[bool, typer.Option("--block-at-risk", help="Keep the gate closed for at-risk use cases too.")] = False,
 ) -> None:
-    """Exit 0 when USE_CASE may launch (ready or at risk), 1 when it is blocked."""
-    from preflight.run.pipeline import GateClosed, store_for
-    from preflight.run.pipeline import gate as check_gate
+    """Exit 0 when USE_CASE may launch, 1 when its gate is closed (blocked, stale audit,
+    configuration changed since the audit, incomplete or no audit), 2 on an error."""
+    from datetime import UTC, datetime
+
+    from preflight.run.gate import decide_gate
+    from preflight.run.pipeline import store_for
 
     cfg = _config(config)
-    if use_case not in cfg.use_cases:
-        err.print(f"[red]error[/] unknown use case {use_case!r} (known: {', '.join(sorted(cfg.use_cases))})")
-        raise typer.Exit(EXIT_ERROR)
-    try:
-        verdict = check_gate(store_for(cfg), use_case, run_id)
-    except GateClosed as exc:
-        out.print(f"[bold red]gate closed[/] {exc}")
-        raise typer.Exit(EXIT_BLOCKED) from None
-    out.print(f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score})")
+    age = _duration(max_age)
+    decision = decide_gate(
+        store_for(cfg), cfg, use_case, now=datetime.now(UTC), max_age=age, run_id=run_id,
+        allow_at_risk=not block_at_risk,
+    )
+    if not decision.open:
+        out.print(f"[bold red]gate closed[/] {use_case}" + (f" (run {decision.run_id})" if decision.run_id else ""))
+        for reason in decision.reasons:
+            out.print(f"  - {reason}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BLOCKED)
+    verdict = decision.verdict
+    assert verdict is not None
+    out.print(f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score}, run {decision.run_id})")
     for fix in verdict.fixes[:5]:
-        out.print(f"  - {fix['message']}")
+        out.print(f"  - {fix['message']}", markup=False, highlight=False)
+
+
+_ARROW = "→"
+
+
+def _print_changes(label: str, changes) -> None:  # noqa: ANN001 - CheckChange, imported lazily
+    for change in changes:
+        tag = "newly failing" if change.newly_failing else ("newly fixed" if change.newly_fixed else "changed")
+        how = f"{change.before or 'absent'} {_ARROW} {change.after or 'absent'}"
+        out.print(f"    {tag}: [{change.severity}] {change.id} ({how}): {change.message}", markup=False, highlight=False)
+
+
+@app.command()
+def diff(
+    run_a: Annotated[str | None, typer.Argument(help="The older run (default: the run before RUN_B).")] = None,
+    run_b: Annotated[str | None, typer.Argument(help="The newer run (default: the newest finished run).")] = None,
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the changes as JSON.")] = False,
+) -> None:
+    """What changed between two audits: verdict flips, newly failing and newly fixed checks,
+    score changes and their causes (default: the two newest finished runs)."""
+    from preflight.run.diff import diff_runs
+    from preflight.run.pipeline import store_for
+
+    changes = diff_runs(store_for(_config(config)), run_a, run_b)
+    if as_json:
+        sys.stdout.write(json.dumps(changes.as_dict(), indent=2) + "\n")
+        return
+    out.print(f"Changes from run {changes.before} to run {changes.after}", markup=False, highlight=False)
+    if not changes.changed:
+        out.print("no changes")
+        return
+    moved = [u for u in changes.use_cases if u.changed]
+    if moved:
+        out.print("[bold]Use cases[/]")
+    for use_case in moved:
+        verdict = (
+            f"{use_case.verdict_before or 'absent'} {_ARROW} {use_case.verdict_after or 'absent'}"
+            if use_case.flipped else (use_case.verdict_after or "")
+        )
+        score = ""
+        if use_case.score_change:
+            score = f"   score {use_case.score_before} {_ARROW} {use_case.score_after} ({use_case.score_change:+d})"
+        band = f"   band {use_case.band_before} {_ARROW} {use_case.band_after}" if use_case.band_before != use_case.band_after else ""
+        out.print(f"  {use_case.name}: {verdict}{score}{band}", markup=False, highlight=False)
+        _print_changes("use case", use_case.checks)
+    touched = [d for d in changes.datasets if d.changed]
+    if touched:
+        out.print("[bold]Datasets[/]")
+    for dataset in touched:
+        status = f"{dataset.status_before} {_ARROW} {dataset.status_after}" if dataset.status_before != dataset.status_after else ""
+        scores = ", ".join(f"{k} {v:+d}" for k, v in dataset.score_changes.items())
+        out.print(f"  {dataset.name}: {' · '.join(p for p in (status, scores) if p)}", markup=False, highlight=False)
+        _print_changes("dataset", dataset.checks)
 
 
 @app.command()

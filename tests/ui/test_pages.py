@@ -123,7 +123,8 @@ def _seed_readable(url: str) -> None:
     unmeasured = Check(id="freshness.tickets", dimension=Dimension.QUALITY, severity=Severity.WARNING, passed=False,
                        measured=False, dataset="tickets", message="the newest row could not be read: timeout",
                        details={"requirement": "freshness", "rule": "fresh", "band": "B",
-                                "severity_override": {"from": "blocker", "to": "warning"}})
+                                "severity_override": {"natural": "blocker", "applied": "warning",
+                                                      "by": "use_cases.support_assistant.severities.freshness"}})
     verdict = Verdict(use_case="support_assistant", kind="rag", verdict=VerdictLevel.BLOCKED, score=30,
                       blockers=("tickets ids are not unique — fix: deduplicate",), checks=(stable, unmeasured),
                       datasets=("tickets",), readiness_level="none")
@@ -144,7 +145,7 @@ def test_checks_read_as_a_person_reads_them(client) -> None:  # noqa: ANN001
 
     use_case = client.get("/use-cases/support_assistant").text
     assert "could not be measured" in use_case
-    assert "severity set to warning by this use case (the kind says blocker)" in use_case
+    assert "relaxed to warning by use_cases.support_assistant.severities.freshness (would be blocker)" in use_case
     assert "band none" in use_case and "band —" not in use_case
     # Score and band are explained where they are shown.
     for page in (use_case, client.get("/").text):

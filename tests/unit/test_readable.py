@@ -75,10 +75,13 @@ def test_check_states_bands_and_overrides() -> None:
     assert readable.STATE_LABELS["not_measured"] == "could not be measured"
     assert [readable.band_label(b) for b in ("A", "B", "C", "none", None)] == ["A", "B", "C", "none", "none"]
     assert [readable.next_band(b) for b in ("none", "C", "B", "A")] == ["C", "B", "A", None]
-    relaxed = _check("x", details={"severity_override": {"from": "blocker", "to": "warning"}})
-    assert readable.severity_override(relaxed) == "severity set to warning by this use case (the kind says blocker)"
+    relaxed = _check("x", details={"severity_override": {
+        "natural": "blocker", "applied": "warning", "by": "use_cases.rag.severities.stable_ids"}})
+    assert readable.severity_override(relaxed) == (
+        "relaxed to warning by use_cases.rag.severities.stable_ids (would be blocker)"
+    )
     assert readable.severity_override(_check("x", details={"severity_override": "blocker"})) == (
-        "severity set to warning by this use case (the kind says blocker)"
+        "relaxed to warning by this use case (would be blocker)"
     )
     assert readable.severity_override(_check("x")) is None
     ordered = readable.failing_first(

@@ -119,18 +119,23 @@ def check_state(check: Check) -> str:
 
 
 def severity_override(check: Check) -> str | None:
-    """A sentence when a use case's ``severities:`` changed this requirement's severity."""
+    """A sentence when a use case's ``severities:`` relaxed this requirement's severity.
+
+    The judge records ``{"natural": ..., "applied": ..., "by": "use_cases.<name>.severities.<id>"}``.
+    """
     override = check.details.get("severity_override")
     if not override:
         return None
+    applied = check.severity.value
     if isinstance(override, Mapping):
-        was, now = override.get("from") or override.get("kind"), override.get("to") or check.severity.value
-        if was and was != now:
-            return f"severity set to {now} by this use case (the kind says {was})"
-        return f"severity set to {now} by this use case"
-    if isinstance(override, str) and override != check.severity.value:
-        return f"severity set to {check.severity.value} by this use case (the kind says {override})"
-    return f"severity set to {check.severity.value} by this use case"
+        natural = override.get("natural") or override.get("from")
+        applied = str(override.get("applied") or override.get("to") or applied)
+        where = override.get("by")
+        said = f"relaxed to {applied}" + (f" by {where}" if where else " by this use case")
+        return f"{said} (would be {natural})" if natural and natural != applied else said
+    if isinstance(override, str) and override != applied:
+        return f"relaxed to {applied} by this use case (would be {override})"
+    return f"relaxed to {applied} by this use case"
 
 
 def first_blocker(verdict: Verdict) -> Check | None:

@@ -157,10 +157,20 @@ class _Page:
         return f"{self.airflow}/"
 
 
+def _hide_password(url: str) -> tuple[str, str | None]:
+    """``url`` safe to show (password as ``***``), and the password to scrub from messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # not a URL at all: show nothing of it
+        return "<unparseable url>", None
+    return parsed.render_as_string(hide_password=True), parsed.password
+
+
 @contextmanager
 def _open_store() -> Iterator[ResultsStore]:
     # The results URL comes from settings alone: a broken catalog never hides stored results.
-    from preflight.engines.connect import redact
     from preflight.run.store import open_store
 
     url = settings.configured_results_url()
@@ -169,17 +179,12 @@ def _open_store() -> Iterator[ResultsStore]:
     except PreflightError:
         raise
     except Exception as exc:  # an unreachable database, a missing directory: say which
-        from sqlalchemy.engine import make_url
-
-        from preflight.measure.redaction import scrub
-
-        try:
-            password = make_url(url).password
-        except Exception:
-            password = None
-        reason = scrub((str(exc).strip().splitlines() or [""])[0][:200], [password])
+        shown, password = _hide_password(url)
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
+        if password:
+            reason = reason.replace(password, "***")
         raise StoreError(
-            f"the results store at {redact(url)} cannot be opened: {type(exc).__name__}: {reason}"
+            f"the results store at {shown} cannot be opened: {type(exc).__name__}: {reason}"
         ) from exc
     yield store
 
