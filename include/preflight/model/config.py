@@ -194,6 +194,9 @@ class DatasetConfig(_Model):
     freshness: Freshness | None = None
     update_cadence: str | None = None
     text_columns: StrList = ()
+    # Columns holding personal data (names, e-mail addresses, ...): their values are masked
+    # wherever Preflight shows them (a profile's min/max), whatever the PII scan finds.
+    personal_columns: StrList = ()
     related_keys: tuple[RelatedKey, ...] = ()
     unique_columns: StrList = ()
     accepted_values: dict[str, tuple[Scalar, ...]] = Field(default_factory=dict)
