@@ -32,7 +32,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import BaseOperator, Param, TaskGroup
-from airflow.sdk.exceptions import AirflowFailException, TaskAwaitingInput, TaskDeferred
+from airflow.sdk.exceptions import (
+    AirflowFailException,
+    DownstreamTasksSkipped,
+    TaskAwaitingInput,
+    TaskDeferred,
+)
+
+from preflight.model.approvals import ApprovalDecision
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -331,37 +338,46 @@ class PreflightApprovalOperator(ApprovalOperator):
     def execute_complete(self, context: Context, event: dict[str, Any], preflight_pending: dict[str, Any] | None = None) -> Any:
         if preflight_pending is None:
             raise AirflowFailException("the approval resumed without the verdict it asked about; run the task again")
-        result = super().execute_complete(context=context, event=event)  # on Reject: skips downstream
-        chosen = result["chosen_options"][0]
-        responder = result.get("responded_by_user")
+        try:
+            super().execute_complete(context=context, event=event)  # validates the answer
+        except DownstreamTasksSkipped:
+            # "Reject": the provider skips the downstream tasks by raising; record it first.
+            self._answered(context, preflight_pending, event)
+            raise
+        return self._answered(context, preflight_pending, event)
+
+    def _answered(self, context: Context, pending: dict[str, Any], event: dict[str, Any]) -> dict[str, Any]:
+        """Store the answer (approval or rejection) of a named person; the XCom to return."""
+        chosen = event["chosen_options"][0]
+        responder = event.get("responded_by_user")
         if not responder:
             if chosen == self.APPROVE:  # cannot happen (defaults never approve): fail closed anyway
                 raise AirflowFailException("an approval without a responder is not an approval")
             self.log.warning("%s: no one answered; the default %r keeps the launch closed", self.use_case, chosen)
             return {"approval_needed": True, "decision": chosen, "approval": None}
-        approval = self._record(context, preflight_pending, chosen, responder, result)
-        if chosen == self.APPROVE:
+        approval = self._record(context, pending, chosen, responder, event)
+        if approval.decision is ApprovalDecision.APPROVED:
             self.log.warning("%s: %s", self.use_case, approval.describe())
         else:
             self.log.warning("%s: launch %s; downstream tasks are skipped", self.use_case, approval.describe())
         return {"approval_needed": True, "decision": approval.decision.value, "approval": approval.model_dump(mode="json")}
 
     def _record(
-        self, context: Context, pending: dict[str, Any], chosen: str, responder: dict[str, Any], result: dict[str, Any]
+        self, context: Context, pending: dict[str, Any], chosen: str, responder: dict[str, Any], answer: dict[str, Any]
     ) -> LaunchApproval:
         from datetime import UTC
 
         from preflight.config import load_config
-        from preflight.model.approvals import ApprovalDecision, LaunchApproval
+        from preflight.model.approvals import LaunchApproval
         from preflight.run.pipeline import store_for
 
-        responded_at = result.get("responded_at") or datetime.now(UTC)
+        responded_at = answer.get("responded_at") or datetime.now(UTC)
         if isinstance(responded_at, str):
             responded_at = datetime.fromisoformat(responded_at)
         if responded_at.tzinfo is None:
             responded_at = responded_at.replace(tzinfo=UTC)
         approved = chosen == self.APPROVE
-        reason = (result.get("params_input") or {}).get(REASON_PARAM) or None
+        reason = (answer.get("params_input") or {}).get(REASON_PARAM) or None
         ti = context["ti"]
         approval = LaunchApproval(
             use_case=pending["use_case"],
