@@ -11,7 +11,9 @@ can help. The human-in-the-loop round trip is in ``test_gate_approval_hitl.py``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from gate_world import BLOCKED, CHANGED, READY, RISKY
@@ -26,13 +28,31 @@ SPECS = [
     {"label": "op_templated_stale", "dag_id": "op_templated", "conf": {"max_age": "1s"}},
     "deco_ready", "deco_blocked", "deco_stale", "deco_changed", "deco_risky", "deco_risky_allowed",
     "approval_ready", "approval_blocked",
+    {"label": "docs_example", "dag_id": "docs_launch_example"},
 ]
+GATING_DOC = Path(__file__).resolve().parents[2] / "docs" / "gating.md"
+
+
+def docs_example() -> str:
+    """The complete team DAG of docs/gating.md, as written there."""
+    text = GATING_DOC.read_text()
+    section = text[text.index("## A complete team DAG"):]
+    match = re.search(r"```python\n(.*?)```", section, re.DOTALL)
+    assert match, "docs/gating.md has no complete team DAG"
+    return match.group(1)
 
 
 @pytest.fixture(scope="module")
 def team(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TeamWorld]:
     with pytest.MonkeyPatch.context() as mp:
-        yield prepare_team_world(tmp_path_factory.mktemp("gate-operator"), mp)
+        team = prepare_team_world(tmp_path_factory.mktemp("gate-operator"), mp)
+        # The docs' example DAG, run on this world's ready use case (the only edits).
+        example = docs_example()
+        assert 'USE_CASE = "article_recommendations"' in example and 'dag_id="launch_recommendations"' in example
+        example = example.replace('USE_CASE = "article_recommendations"', f'USE_CASE = "{READY}"')
+        example = example.replace('dag_id="launch_recommendations"', 'dag_id="docs_launch_example"')
+        (Path(team.env["AIRFLOW__CORE__DAGS_FOLDER"]) / "docs_launch_example.py").write_text(example)
+        yield team
 
 
 @pytest.fixture(scope="module")
@@ -149,3 +169,15 @@ def test_the_approval_group_never_asks_about_a_blocked_use_case(runs: dict[str, 
     assert run.task_state(f"{group}.gate") == "upstream_failed" and run.task_state("deploy") == "upstream_failed"
     assert run.hitl == []
     assert "No approval can open this gate." in run.output and f"{BLOCKED} is BLOCKED" in run.output
+
+
+def test_the_complete_team_dag_of_the_docs_runs(runs: dict[str, TeamRun], team: TeamWorld) -> None:
+    run = runs["docs_example"]
+    group = f"preflight_gate_{READY}"
+    assert run.state == "success", run.output[-3000:]
+    assert {task: t["state"] for task, t in run.tasks.items()} == {
+        f"{group}.approve_if_at_risk": "success", f"{group}.gate": "success", "deploy": "success",
+        "smoke_test": "success",
+    }
+    assert f"deploying on ready (score 100, audit {team.audit_run_id})" in run.output
+    assert run.tasks[f"{group}.gate"]["max_tries"] == 0 and run.tasks["deploy"]["max_tries"] == 2

@@ -5,7 +5,8 @@ SQLite under ``$PREFLIGHT_HOME`` by default, any SQLAlchemy URL when configured
 Alembic migrations shipped in the package. Writes are idempotent per run: saving a
 dataset audit or a verdict again for the same run replaces the earlier one, so a
 retried Airflow task never duplicates results. Reports, history checks and the UI
-plugin all read from here.
+plugin all read from here. Launch approvals (a named person's time-boxed waiver of an
+at-risk verdict, or a rejection) are only ever added, never replaced.
 """
 
 from __future__ import annotations
