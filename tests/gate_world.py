@@ -25,6 +25,7 @@ import yaml
 
 READY, RISKY, BLOCKED, CHANGED = "ready_use_case", "risky_use_case", "blocked_use_case", "changed_use_case"
 COLUMNS = ["id", "name", "created_at"]
+APPROVAL_VALID_FOR = "3h"  # settings.approval_valid_for of this world
 
 
 @dataclass(frozen=True)
@@ -96,7 +97,7 @@ def build_gate_world(root: Path) -> GateWorld:
     config_dir = root / "config"
     config_dir.mkdir(exist_ok=True)
     (config_dir / "preflight.yaml").write_text(yaml.safe_dump({
-        "settings": {},
+        "settings": {"approval_valid_for": APPROVAL_VALID_FOR},
         "sources": {"warehouse": {"url": f"sqlite:///{warehouse}"}},
         "datasets": {"items": _documented("items"), "orders": _documented("orders")},
         "use_cases": {

@@ -160,7 +160,7 @@ def test_an_at_risk_launch_waits_for_a_named_approver_and_the_approval_is_a_waiv
         # What the approver is shown: the verdict, why, and what approving means.
         assert request["subject"] == f"Launch {RISKY} although Preflight rates it AT RISK?"
         assert f"**{RISKY}** is **AT RISK**" in request["body"] and team.audit_run_id in request["body"]
-        assert "orders ids are not unique" in request["body"] and "valid for 2.0 h" in request["body"]
+        assert "orders ids are not unique" in request["body"] and "valid for 3.0 h" in request["body"]
         assert request["assigned_users"] == [{"id": "alice", "name": "alice"}]
         assert request["options"] == ["Approve", "Reject"] and "reason" in request["params"]
         assert request["task_instance"]["task_id"] == APPROVAL_TASK
@@ -190,7 +190,7 @@ def test_an_at_risk_launch_waits_for_a_named_approver_and_the_approval_is_a_waiv
     assert (approval.approver_id, approval.approver_name) == ("alice", "alice")
     assert approval.reason == "the duplicates are test rows; fix tracked in DATA-42"
     assert approval.run_id == team.audit_run_id and approval.fingerprint == found[1].fingerprint
-    assert approval.expires_at is not None and approval.expires_at - approval.decided_at == timedelta(hours=2)
+    assert approval.expires_at is not None and approval.expires_at - approval.decided_at == timedelta(hours=3)  # the world's setting
     assert approval.origin == f"airflow:{APPROVAL_DAG}/{run.run_id}/{APPROVAL_TASK}"
     gate = run.returned(f"preflight_gate_{RISKY}.gate")
     assert gate["approved"] is True and gate["approval"]["approver_id"] == "alice"

@@ -55,7 +55,8 @@ def with_approval(dag_id: str, use_case: str, **gate_args: object) -> None:
         def deploy() -> dict:
             return {"deployed": use_case}
 
-        preflight_launch_gate(use_case, approvers=["alice"], valid_for="2h", **gate_args) >> deploy()
+        # How long an approval lasts comes from the configuration (settings.approval_valid_for).
+        preflight_launch_gate(use_case, approvers=["alice"], **gate_args) >> deploy()
 
     launch()
 
