@@ -238,9 +238,13 @@ def gate(
     ] = None,
     run_id: Annotated[str | None, typer.Option(help="Run to read (default: the newest finished audit).")] = None,
     block_at_risk: Annotated[bool, typer.Option("--block-at-risk", help="Keep the gate closed for at-risk use cases too.")] = False,
+    ignore_approvals: Annotated[
+        bool, typer.Option("--ignore-approvals", help="With --block-at-risk: an approval of the at-risk verdict does not open the gate either.")
+    ] = False,
 ) -> None:
     """Exit 0 when USE_CASE may launch, 1 when its gate is closed (blocked, stale audit,
-    configuration changed since the audit, incomplete or no audit), 2 on an error."""
+    configuration changed since the audit, incomplete or no audit), 2 on an error.
+    A valid launch approval of an at-risk verdict opens a --block-at-risk gate, and says so."""
     from datetime import UTC, datetime
 
     from preflight.run.gate import decide_gate
@@ -250,7 +254,7 @@ def gate(
     age = _duration(max_age)
     decision = decide_gate(
         store_for(cfg), cfg, use_case, now=datetime.now(UTC), max_age=age, run_id=run_id,
-        allow_at_risk=not block_at_risk,
+        allow_at_risk=not block_at_risk, honour_approvals=not ignore_approvals,
     )
     if not decision.open:
         out.print(f"[bold red]gate closed[/] {use_case}" + (f" (run {decision.run_id})" if decision.run_id else ""))
@@ -260,6 +264,8 @@ def gate(
     verdict = decision.verdict
     assert verdict is not None
     out.print(f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score}, run {decision.run_id})")
+    if decision.approval is not None:
+        out.print(f"  {decision.approval.describe()}", markup=False, highlight=False)
     for fix in verdict.fixes[:5]:
         out.print(f"  - {fix['message']}", markup=False, highlight=False)
 
