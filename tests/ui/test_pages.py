@@ -203,3 +203,40 @@ def test_links_that_leave_the_plugin_are_marked_and_the_script_is_allowed(client
     assert "script-src 'self'" in page.headers["content-security-policy"]
     script = client.get("/static/preflight.js")
     assert script.status_code == 200 and "a[data-top]" in script.text
+
+
+def _seed_two_runs(url: str, *, regress: bool) -> None:
+    """Two audits of one dataset; with ``regress`` the second fails a check the first passed."""
+    store = open_store(url)
+    for n, (run_id, passed) in enumerate((("cli__before", True), ("cli__after", not regress))):
+        at = NOW.replace(hour=8 + n)
+        store.start_run(run_id, started_at=at, trigger="cli", config_dir=None)
+        check = Check(id="quality.completeness.sku", dimension=Dimension.QUALITY, severity=Severity.WARNING,
+                      passed=passed, dataset="items", message="items.sku has NULLs" if not passed else "items.sku has no NULLs")
+        store.save_audit(run_id, DatasetAudit(
+            name="items", source="warehouse", status=DatasetStatus.OK, checks=(check,),
+            scores={"quality": 100 if passed else 50, "discoverability": 80, "lineage": 0}, started_at=at, finished_at=at))
+        verdict = Verdict(use_case="shop", kind="analytics",
+                          verdict=VerdictLevel.READY if passed else VerdictLevel.AT_RISK, score=100 if passed else 60,
+                          checks=(check.model_copy(update={"id": "completeness.items.sku"}),), datasets=("items",))
+        store.save_verdicts(run_id, [verdict], finished_at=at)
+
+
+def test_the_changes_page_shows_a_planted_regression_and_the_overview_links_to_it(client) -> None:  # noqa: ANN001
+    _seed_two_runs(client.store_url, regress=True)
+    page = client.get("/changes", headers={"accept": "text/html"})
+    assert page.status_code == 200, page.text
+    html = page.text
+    assert "cli__before" in html and "cli__after" in html and "preflight diff cli__before cli__after" in html
+    assert 'data-use-case="shop"' in html and "newly failing" in html and "items.sku has NULLs" in html
+    assert "completeness.items.sku" in html.replace("\u200b", "").replace("<wbr>", "")
+    assert 'data-dataset="items"' in html and "quality -50" in html
+    overview = client.get("/").text
+    assert "/changes?a=cli__before&amp;b=cli__after" in overview
+    assert client.get("/changes?a=cli__after&b=nope").status_code == 404
+
+
+def test_the_changes_page_says_no_changes_for_identical_audits(client) -> None:  # noqa: ANN001
+    _seed_two_runs(client.store_url, regress=False)
+    html = client.get("/changes?a=cli__before&b=cli__after").text
+    assert 'id="no-changes"' in html and "newly failing" not in html

@@ -129,7 +129,8 @@ def test_ready_to_blocked_is_sent_rendered_to_the_use_cases_notifier(config: Con
             "report_path": "/reports/run-2/report.html",
             "message": (
                 "Preflight: use case assistant is now BLOCKED (was ready), score 40 (was 91), "
-                "audit run run-2. Blockers: PII in tickets.body. Report: /reports/run-2/report.html"
+                "audit run run-2. Blockers: PII in tickets.body. Report: /reports/run-2/report.html "
+                "What changed: /preflight/changes?a=run-1&b=run-2 (or `preflight diff run-1 run-2`)."
             ),
         }
     ]
@@ -212,3 +213,17 @@ def test_log_notifier_logs_the_rendered_message(config: Config, store: ResultsSt
     record = next(r for r in caplog.records if "is now BLOCKED" in r.getMessage())
     assert record.levelno == logging.WARNING
     assert "Preflight: use case assistant is now BLOCKED (was ready), score 40 (was 91)" in record.getMessage()
+
+
+def test_a_change_links_to_what_changed() -> None:
+    from preflight.run.notify import VerdictChange
+
+    change = VerdictChange(use_case="a", previous="ready", current="blocked", score=40, previous_score=90,
+                           run_id="manual__2026-11-30T01:00:00+00:00", previous_run_id="run 1",
+                           ui_url="https://airflow.example.com/")
+    context = change.context()
+    assert context["changes"] == "preflight diff run 1 manual__2026-11-30T01:00:00+00:00"
+    assert context["changes_url"] == (
+        "https://airflow.example.com/preflight/changes?a=run+1&b=manual__2026-11-30T01%3A00%3A00%2B00%3A00"
+    )
+    assert context["changes_url"] in context["message"]

@@ -321,6 +321,9 @@ class Settings(_Model):
     approximate_distinct: bool = False
     lineage: LineageSettings = LineageSettings()
     expectations_dir: str | None = None  # default: `expectations/` at the project root
+    # The Airflow UI's base URL (e.g. https://airflow.example.com): makes the links in
+    # notifications absolute. Without it they are paths on the Airflow UI's host.
+    ui_url: str | None = None
     # A gate refuses a verdict older than this (``preflight gate --max-age`` overrides it).
     gate_max_age: Duration = timedelta(days=7)
     # How long a person's approval of an at-risk launch lasts (the approval operator's

@@ -11,7 +11,9 @@ SMTP, … from Airflow's providers, or :class:`LogNotifier` shipped here.
 A notifier is called the way Airflow calls it from a DAG callback, ``notifier(context)``:
 its template fields are rendered with the context, then ``notify(context)`` runs. The
 context carries ``use_case``, ``previous``, ``current``, ``score``, ``previous_score``,
-``run_id``, ``previous_run_id``, ``blockers``, ``report_path`` and ``message`` (a
+``run_id``, ``previous_run_id``, ``blockers``, ``report_path``, ``changes`` (the
+``preflight diff`` command that shows what changed), ``changes_url`` (the readiness UI's
+page of the same changes, absolute when ``settings.ui_url`` is set) and ``message`` (a
 ready-made sentence), so a notifier's params may say ``text: "{{ message }}"``.
 
 A notifier that cannot be imported, built or sent is logged and skipped: notifications
@@ -26,6 +28,7 @@ import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from airflow.sdk import BaseNotifier
 from jinja2.sandbox import SandboxedEnvironment
@@ -46,6 +49,7 @@ MESSAGE_TEMPLATE = (
     "audit run {{ run_id }}."
     "{% if blockers %} Blockers: {{ blockers | join('; ') }}.{% endif %}"
     "{% if report_path %} Report: {{ report_path }}{% endif %}"
+    " What changed: {{ changes_url }} (or `{{ changes }}`)."
 )
 
 _jinja = SandboxedEnvironment(autoescape=False)
@@ -64,6 +68,16 @@ class VerdictChange:
     previous_run_id: str
     blockers: tuple[str, ...] = ()
     report_path: str | None = None
+    ui_url: str | None = None  # the Airflow UI's base URL (settings.ui_url)
+
+    @property
+    def changes(self) -> str:
+        return f"preflight diff {self.previous_run_id} {self.run_id}"
+
+    @property
+    def changes_url(self) -> str:
+        query = urlencode({"a": self.previous_run_id, "b": self.run_id})
+        return f"{(self.ui_url or '').rstrip('/')}/preflight/changes?{query}"
 
     def context(self) -> dict[str, Any]:
         """The notifier context (a fresh dict: notifiers add to the context they are given)."""
@@ -77,12 +91,16 @@ class VerdictChange:
             "previous_run_id": self.previous_run_id,
             "blockers": list(self.blockers),
             "report_path": self.report_path,
+            "changes": self.changes,
+            "changes_url": self.changes_url,
         }
         context["message"] = _jinja.from_string(MESSAGE_TEMPLATE).render(**context)
         return context
 
 
-def verdict_changes(store: ResultsStore, run: RunResult, *, report_path: str | None = None) -> list[VerdictChange]:
+def verdict_changes(
+    store: ResultsStore, run: RunResult, *, report_path: str | None = None, ui_url: str | None = None
+) -> list[VerdictChange]:
     """Each use case of ``run`` whose verdict differs from its previous run's verdict."""
     changes: list[VerdictChange] = []
     for verdict in run.use_cases:
@@ -107,6 +125,7 @@ def verdict_changes(store: ResultsStore, run: RunResult, *, report_path: str | N
                 previous_run_id=previous["run_id"],
                 blockers=tuple(verdict.blockers),
                 report_path=report_path,
+                ui_url=ui_url,
             )
         )
     return changes

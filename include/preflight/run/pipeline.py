@@ -119,7 +119,7 @@ def _notify_verdict_changes(config: Config, store: ResultsStore, run: RunResult)
 
         # This run's own report, not `latest/`, which the next run overwrites.
         report = run_report_dir(reports_dir(), run.run_id) / "report.html"
-        notify_changes(config, verdict_changes(store, run, report_path=str(report)))
+        notify_changes(config, verdict_changes(store, run, report_path=str(report), ui_url=config.settings.ui_url))
     except Exception as exc:  # notifications are reporting, never a reason to fail an audit
         log.warning("could not send verdict-change notifications: %s: %s", type(exc).__name__, exc)
 

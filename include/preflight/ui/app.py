@@ -5,6 +5,8 @@ Routes (relative to the mount point)::
     GET /                                   overview: every use case of the latest audit
     GET /use-cases/{use_case}               requirements, blockers, band, fixes, score trend
     GET /datasets/{dataset}                 profile, checks by dimension, lineage graph
+    GET /changes?a=<run>&b=<run>            what changed between two audits (default: the
+                                            newest and the one before it)
     GET /datasets/{dataset}/croissant.json  the dataset's Croissant card (JSON-LD)
     GET /api/runs/latest                    report_dict() of the latest audit (JSON)
     GET /api/use-cases/{use_case}/history   past verdicts of a use case (JSON)
@@ -134,6 +136,10 @@ class _Page:
     def croissant(self, name: str, run: str | None = None) -> str:
         """The dataset's Croissant card (JSON-LD)."""
         return f"{self.root}/datasets/{quote(name, safe='')}/croissant.json{self._q(run=run or self.run_param)}"
+
+    def changes(self, before: str | None = None, after: str | None = None) -> str:
+        """What changed between two audits (default: the run shown and the one before it)."""
+        return f"{self.root}/changes{self._q(a=before, b=after or self.run_param)}"
 
     def static(self, name: str) -> str:
         return f"{self.root}/static/{name}?v={self.version}"
@@ -323,6 +329,19 @@ def build_app() -> FastAPI:
             if view is None:
                 raise HTTPException(404, f"no dataset {dataset!r} in audit run {result.run_id}")
             return render(request, "dataset.html", run=result, view=view)
+
+    @app.get("/changes", response_class=HTMLResponse, name="changes")
+    def changes(request: Request, a: str | None = None, b: str | None = None) -> HTMLResponse:
+        from preflight.run.diff import diff_runs
+
+        with _open_store() as store:
+            if store.latest_run_id() is None:
+                return render(request, "empty.html")
+            try:
+                found = diff_runs(store, a, b)
+            except StoreError as exc:
+                raise HTTPException(404, str(exc)) from None
+            return render(request, "changes.html", changes=found)
 
     @app.get("/datasets/{dataset}/croissant.json", name="dataset_card")
     def dataset_card(dataset: str, run: str | None = None) -> Response:
