@@ -19,7 +19,13 @@ from pydantic import ValidationError
 from preflight import settings
 from preflight.errors import ConfigError
 from preflight.judge.kinds import kind_names, load_kind
-from preflight.model.config import Config, Settings, _ConfigFile
+from preflight.model.config import (
+    IMPLICIT_DUCKDB_SOURCE,
+    Config,
+    Settings,
+    SourceConfig,
+    _ConfigFile,
+)
 
 __all__ = ["default_config_dir", "load_config"]
 
@@ -111,6 +117,11 @@ def load_config(directory: Path | str | None = None) -> Config:
                 sections[section][name] = entry
                 origins[key] = str(path)
 
+    if IMPLICIT_DUCKDB_SOURCE not in sections["sources"] and any(
+        d.path and d.source == IMPLICIT_DUCKDB_SOURCE for d in sections["datasets"].values()
+    ):
+        # `path:` datasets without a source read their files through an in-memory DuckDB.
+        sections["sources"][IMPLICIT_DUCKDB_SOURCE] = SourceConfig(url="duckdb:///:memory:")
     config = Config(
         directory=root,
         settings=settings or Settings(),

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 __all__ = [
@@ -41,6 +42,7 @@ __all__ = [
     "config_dir",
     "configured_results_url",
     "expand_env",
+    "expand_env_with",
     "expectations_dir",
     "lineage_file",
     "log_level",
@@ -94,15 +96,20 @@ def expand_env(text: str) -> str:
 
     Raises :class:`~preflight.errors.SourceError` naming the variable when it is unset.
     """
+    return expand_env_with(text, lambda value: value)
+
+
+def expand_env_with(text: str, transform: Callable[[str], str]) -> str:
+    """:func:`expand_env`, passing each value through ``transform`` (e.g. URL-encoding)."""
     from preflight.errors import SourceError
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name == "PREFLIGHT_HOME":
-            return str(preflight_home())
+            return transform(str(preflight_home()))
         if name not in os.environ:
             raise SourceError(f"environment variable {name} is not set")
-        return os.environ[name]
+        return transform(os.environ[name])
 
     return _VAR.sub(value, text)
 
