@@ -65,7 +65,7 @@ class RawSample:
     deterministic: bool
 
 
-class _EveryName(frozenset[str]):
+class _EveryName(set[str]):
     """A reserved-word set containing every name: the dialect then quotes every identifier."""
 
     def __contains__(self, name: object) -> bool:

@@ -42,6 +42,7 @@ __all__ = [
     "engine_for_dataset",
     "expand_env",
     "expand_url",
+    "guards_of",
     "install_guards",
     "lake_views",
     "redact",
@@ -132,7 +133,14 @@ def timeouts_of(source: SourceConfig) -> Timeouts:
 
 # ---------------------------------------------------------------------- guards
 
-_GUARDED: weakref.WeakKeyDictionary[Engine, Timeouts] = weakref.WeakKeyDictionary()
+_GUARDED: weakref.WeakKeyDictionary[Engine, tuple[Timeouts, tuple[LakeView, ...]]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def guards_of(engine: Engine) -> tuple[Timeouts, tuple[LakeView, ...]]:
+    """The timeouts and views ``engine`` was guarded with (defaults for an unguarded one)."""
+    return _GUARDED.get(engine) or (Timeouts(), ())
 
 
 def install_guards(
@@ -150,7 +158,7 @@ def install_guards(
 
     event.listen(engine, "connect", connected)
     spec.instrument(engine, timeouts)
-    _GUARDED[engine] = timeouts
+    _GUARDED[engine] = (timeouts, tuple(views))
     if not fresh:
         engine.dispose()
     return engine
@@ -180,7 +188,7 @@ def db_reason(
         bare = engine.engine if isinstance(engine, Connection) else engine
         kind = spec_for(bare).timeout_kind(exc)
         if kind:
-            limit = getattr(_GUARDED.get(bare), kind, None)
+            limit = getattr(_GUARDED.get(bare, (None,))[0], kind, None)
             timeout = f"{kind} timeout {_duration(limit)}" if limit is not None else f"{kind} timeout"
         if secrets is None:
             secrets = secrets_of(bare.url)

@@ -13,7 +13,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from preflight.engines.connect import engine_for
+from preflight.engines import db_reason, engine_for_dataset
 from preflight.errors import SourceError
 
 # Probe modules register themselves on import; the order of checks comes from the registry.
@@ -70,10 +70,9 @@ def _unreachable(name: str, source: str, reason: str, started: datetime, status:
     )
 
 
-def _db_reason(exc: BaseException, secrets: list[str]) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    first_line = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-    return scrub(f"{type(orig).__name__}: {first_line}", secrets)[:500]
+def _db_reason(exc: BaseException, engine: sa.Engine, keep: tuple[str, ...]) -> str:
+    # No data values, no secrets, and which timeout fired: the engines' safe reason.
+    return db_reason(exc, engine, keep=keep)
 
 
 def audit_dataset(
@@ -89,10 +88,11 @@ def audit_dataset(
     now = now or started
     dataset = config.datasets[name]
     try:
-        engine = engine_for(config.sources[dataset.source])
+        engine = engine_for_dataset(config, name)
     except SourceError as exc:
         return _unreachable(name, dataset.source, str(exc), started, DatasetStatus.UNREACHABLE)
     secrets = [engine.url.password] if engine.url.password else []
+    keep = (dataset.table, dataset.schema_name or "")
 
     try:
         profile: TableProfile = profile_table(
@@ -102,12 +102,13 @@ def audit_dataset(
             approximate_distinct=config.settings.approximate_distinct,
         )
     except TableNotFoundError as exc:
-        return _unreachable(name, dataset.source, scrub(str(exc), secrets), started, DatasetStatus.UNREACHABLE)
+        reason = f"no readable file matches path {dataset.path!r}" if dataset.path else scrub(str(exc), secrets)
+        return _unreachable(name, dataset.source, reason, started, DatasetStatus.UNREACHABLE)
     except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.ProgrammingError) as exc:
-        return _unreachable(name, dataset.source, _db_reason(exc, secrets), started, DatasetStatus.UNREACHABLE)
+        return _unreachable(name, dataset.source, _db_reason(exc, engine, keep), started, DatasetStatus.UNREACHABLE)
     except Exception as exc:  # a bug or an unsupported table: this dataset only
         log.exception("profiling %s failed", name)
-        return _unreachable(name, dataset.source, _db_reason(exc, secrets), started, DatasetStatus.ERROR)
+        return _unreachable(name, dataset.source, _db_reason(exc, engine, keep), started, DatasetStatus.ERROR)
 
     ctx = ProbeContext(
         name=name, dataset=dataset, config=config, engine=engine, profile=profile, now=now, store=store, run_id=run_id
@@ -134,8 +135,8 @@ def audit_dataset(
                     severity=Severity.WARNING,
                     passed=False,
                     dataset=name,
-                    observed=_db_reason(exc, secrets),
-                    message=f"the {registered.name} probe could not run on {name}: {_db_reason(exc, secrets)}",
+                    observed=_db_reason(exc, engine, keep),
+                    message=f"the {registered.name} probe could not run on {name}: {_db_reason(exc, engine, keep)}",
                     remediation="see the task log; this is a Preflight or database problem, not a data finding",
                 )
             )

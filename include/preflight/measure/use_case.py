@@ -15,7 +15,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from preflight.engines.connect import engine_for
+from preflight.engines import db_reason, engine_for_dataset
 from preflight.model.config import Config, CrossCheck, UseCaseConfig
 
 __all__ = ["LOCALE_CODE", "UseCaseMeasures", "measure_use_case"]
@@ -38,7 +38,7 @@ class UseCaseMeasures:
 
 def _table(config: Config, dataset: str) -> tuple[sa.Engine, sa.Table]:
     entry = config.datasets[dataset]
-    engine = engine_for(config.sources[entry.source])
+    engine = engine_for_dataset(config, dataset)
     return engine, sa.Table(entry.table, sa.MetaData(), schema=entry.schema_name, autoload_with=engine)
 
 
@@ -127,7 +127,7 @@ def _guarded(what: str, func: Any, *args: Any) -> dict[str, Any]:
         return func(*args)
     except Exception as exc:  # one bad measurement is a failed check, not a failed run
         log.warning("could not measure %s: %s", what, type(exc).__name__)
-        return {"error": f"could not measure {what}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
+        return {"error": f"could not measure {what}: {db_reason(exc, None)}"}
 
 
 def _derived_cross_checks(config: Config, use_case: UseCaseConfig) -> list[CrossCheck]:
