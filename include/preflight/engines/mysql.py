@@ -106,7 +106,10 @@ class MySQLSpec(EngineSpec):
             return "lock"
         text = str(orig).lower()
         if code in _CLIENT_TIMEOUT_CODES and "timed out" in text:
-            return "connect" if code == 2003 else "statement"
+            # PyMySQL reports a greeting that never came as "lost connection during
+            # query": SQLAlchemy's error carries no statement when connecting failed.
+            connecting = code == 2003 or getattr(exc, "statement", "") is None
+            return "connect" if connecting else "statement"
         return None
 
     def codepoint_text(self, column: ColumnElement[Any], dialect: Dialect) -> ColumnElement[Any]:
