@@ -160,6 +160,19 @@ class DuckDBSpec(EngineSpec):
         event.listen(engine, "after_cursor_execute", finished)
         event.listen(engine, "handle_error", failed)
 
+        # GX reads a query's rows after handing its connection back, and the rollback on
+        # check-in makes duckdb-sqlalchemy discard unread rows: buffer them first. Only
+        # unread rows are kept, and a read-only session has nothing else to roll back.
+        rollback = engine.dialect.do_rollback
+
+        def keep_unread_rows(dbapi_connection: Any) -> None:
+            keep = getattr(dbapi_connection, "_buffer_pending_result", None)
+            if keep is not None:
+                keep()
+            rollback(dbapi_connection)
+
+        engine.dialect.do_rollback = keep_unread_rows  # type: ignore[method-assign]
+
     def timeout_kind(self, exc: BaseException) -> str | None:
         orig = getattr(exc, "orig", None) or exc
         if "interrupt" in type(orig).__name__.lower() or "interrupted" in str(orig).lower():

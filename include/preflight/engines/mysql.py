@@ -22,7 +22,7 @@ from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import URL, Connection, Dialect
+from sqlalchemy.engine import URL, Connection, Dialect, Engine
 from sqlalchemy.sql.elements import ColumnElement
 
 from preflight.engines.base import (
@@ -88,6 +88,26 @@ class MySQLSpec(EngineSpec):
         for attribute in ("_read_timeout", "_write_timeout"):
             if hasattr(dbapi_connection, attribute):
                 setattr(dbapi_connection, attribute, bounded)
+
+    def instrument(self, engine: Engine, timeouts: Timeouts) -> None:
+        super().instrument(engine, timeouts)
+        # SQLAlchemy reads columns from SHOW CREATE TABLE and leaves a back-tick in a name
+        # escaped (`a``b` reflects as "a``b"), so such a column, and with it the whole
+        # table, could never be queried: unescape what the parser returns.
+        dialect: Any = engine.dialect
+        parse = dialect._setup_parser
+
+        def parsed(connection: Any, table_name: str, schema: str | None = None, **kw: Any) -> Any:
+            state = parse(connection, table_name, schema, **kw)
+            if not getattr(state, "_preflight_unescaped", False):  # parsed states are cached
+                for column in state.columns:
+                    column["name"] = column["name"].replace("``", "`")
+                for key in state.keys:
+                    key["columns"] = [(n.replace("``", "`"), *rest) for n, *rest in key["columns"]]
+                state._preflight_unescaped = True
+            return state
+
+        dialect._setup_parser = parsed
 
     def missing_driver_fix(self, url: URL) -> str:
         scheme = url.get_backend_name()
