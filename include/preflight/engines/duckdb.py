@@ -1,10 +1,10 @@
 """DuckDB: DuckDB database files, and Parquet/CSV files in a lake (``path:`` datasets).
 
-- Read-only: a database file is opened ``read_only``. An in-memory source opens an
-  empty catalog file of its own read-only instead (DuckDB cannot open memory read-only),
-  so DDL and DML on the database fail the same way. Each ``path:`` dataset is a
-  temporary view over the files its path matches (``read_parquet`` / ``read_csv``);
-  then external access is switched off except for exactly those files, and the
+- Read-only: a database file is opened ``read_only``. An in-memory source opens a
+  private catalog file read-only instead (DuckDB cannot open memory read-only), so DDL
+  and DML fail the same way. Each ``path:`` dataset is a view over the files its path
+  matches (``read_parquet`` / ``read_csv``): stored in that catalog file, or a temporary
+  view per session on a user's database file. Then external access is switched off except for exactly those files, and the
   configuration is locked: no other file, no ATTACH, no extension, no way back. DuckDB
   cannot make an allowed file read-only, so a ``COPY ... TO`` one of the audited files
   would still be allowed: Preflight issues no such statement (identifiers are quoted,
@@ -52,12 +52,15 @@ def _is_memory(url: URL) -> bool:
     return (url.database or ":memory:") == ":memory:"
 
 
-def _empty_catalog(views: Sequence[LakeView]) -> str:
-    """A private, empty DuckDB file per set of views, opened read-only in place of memory.
+def _lake_catalog(views: Sequence[LakeView]) -> str:
+    """A private DuckDB file holding the views, opened read-only in place of memory (so
+    not even a view can be dropped).
 
-    One file per set: DuckDB shares one instance (and its locked settings) among the
-    connections to a file, and each set of views allows its own files.
+    One file per set of views: DuckDB shares one instance (and its locked settings) among
+    the connections to a file, and each set of views allows its own files.
     """
+    from preflight.engines.connect import matched_files
+
     global _catalog_dir
     import duckdb
 
@@ -68,7 +71,14 @@ def _empty_catalog(views: Sequence[LakeView]) -> str:
         key = hashlib.sha256(repr(sorted((v.name, v.pattern) for v in views)).encode()).hexdigest()[:16]
         path = os.path.join(_catalog_dir, f"catalog-{key}.duckdb")
         if not os.path.exists(path):
-            duckdb.connect(path).close()
+            building = duckdb.connect(path)
+            try:
+                for view in views:
+                    files = matched_files(view)
+                    if files:  # else the dataset is reported unreachable: no file matches
+                        building.execute(_view_sql(view, files, temporary=False))
+            finally:
+                building.close()
     return path
 
 
@@ -85,12 +95,13 @@ def _literal(value: Any) -> str:
     return str(sa.literal(value).compile(dialect=DuckDBDialect(), compile_kwargs={"literal_binds": True}))
 
 
-def _view_sql(view: LakeView, files: list[str]) -> str:
+def _view_sql(view: LakeView, files: list[str], *, temporary: bool) -> str:
     from duckdb_sqlalchemy import Dialect as DuckDBDialect
 
     name = DuckDBDialect().identifier_preparer.quote_identifier(view.name)
     listed = "[" + ", ".join(_literal(f) for f in files) + "]"
-    return f"CREATE OR REPLACE TEMP VIEW {name} AS SELECT * FROM {view.reader}({listed})"  # noqa: S608 - quoted by the dialect
+    kind = "TEMP VIEW" if temporary else "VIEW"
+    return f"CREATE OR REPLACE {kind} {name} AS SELECT * FROM {view.reader}({listed})"  # noqa: S608 - quoted by the dialect
 
 
 @register
@@ -103,7 +114,7 @@ class DuckDBSpec(EngineSpec):
 
     def prepare_url(self, url: URL, views: Sequence[LakeView] = ()) -> URL:
         # Memory cannot be opened read-only: a private empty catalog file stands in.
-        return url.set(database=_empty_catalog(views)) if _is_memory(url) else url
+        return url.set(database=_lake_catalog(views)) if _is_memory(url) else url
 
     def missing_database(self, url: URL) -> str | None:
         if not _is_memory(url) and not os.path.exists(url.database or ""):
@@ -120,15 +131,18 @@ class DuckDBSpec(EngineSpec):
 
         raw = _raw(dbapi_connection)
         locked = raw.execute("SELECT current_setting('lock_configuration')").fetchone()[0]
+        stored = {row[0] for row in raw.execute("SELECT view_name FROM duckdb_views() WHERE NOT temporary").fetchall()}
         allowed: list[str] = []
         for view in views:
             files = matched_files(view)
             if not files:
                 continue  # the dataset will be reported unreachable: no file matches
             allowed.extend(files)
-            raw.execute(_view_sql(view, files))
+            if view.name not in stored:  # a user's database file: a view for this session
+                raw.execute(_view_sql(view, files, temporary=True))
         if locked:
             return  # another connection to this instance already locked it down
+        raw.execute("SET enable_progress_bar = false")  # no progress bars in logs
         if allowed:
             raw.execute(f"SET allowed_paths = [{', '.join(_literal(f) for f in allowed)}]")
         raw.execute("SET enable_external_access = false")
