@@ -104,7 +104,7 @@ def audit_dataset(
     except TableNotFoundError as exc:
         reason = f"no readable file matches path {dataset.path!r}" if dataset.path else scrub(str(exc), secrets)
         return _unreachable(name, dataset.source, reason, started, DatasetStatus.UNREACHABLE)
-    except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.ProgrammingError) as exc:
+    except sa.exc.DBAPIError as exc:  # any driver error: a reason, never a traceback (it quotes data)
         return _unreachable(name, dataset.source, _db_reason(exc, engine, keep), started, DatasetStatus.UNREACHABLE)
     except Exception as exc:  # a bug or an unsupported table: this dataset only
         log.exception("profiling %s failed", name)
