@@ -5,6 +5,8 @@ scratch engine that built the fixtures. Timeouts are configured small, and every
 that waits on a lock or a silent server asserts how long it took.
 """
 
+# ruff: noqa: S608 - these tests write fixtures and attempt writes on purpose, with quoted names
+
 from __future__ import annotations
 
 import socket

@@ -1,6 +1,8 @@
 """Files in a lake: ``path:`` datasets (Parquet or CSV, a file or a glob) read through
 DuckDB and audited like tables: profile, checks, GX suites, samples, lineage naming."""
 
+# ruff: noqa: S608 - these tests write fixtures and attempt writes on purpose, with quoted names
+
 from __future__ import annotations
 
 import json

@@ -8,6 +8,8 @@ the results store, Preflight's OpenLineage events (everything under PREFLIGHT_HO
 logs, stdout and stderr.
 """
 
+# ruff: noqa: S608 - these tests write fixtures and attempt writes on purpose, with quoted names
+
 from __future__ import annotations
 
 import json
