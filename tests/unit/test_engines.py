@@ -204,3 +204,15 @@ def test_the_branch_finder_finds_branches(tmp_path: Path) -> None:
         assert len(_dialect_branches(sample)) == 2
     finally:
         globals()["REPO"] = original
+
+
+def test_the_results_store_url_gets_the_same_expansion(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    from preflight.settings import results_url
+
+    monkeypatch.delenv("PREFLIGHT_RESULTS_URL", raising=False)
+    monkeypatch.setenv("PF_TEST_STORE_PASSWORD", "p@ss:w/rd")
+    monkeypatch.setenv("PREFLIGHT_HOME", str(tmp_path / "home dir"))
+    url = sa.make_url(results_url("postgresql+psycopg2://store:${PF_TEST_STORE_PASSWORD}@db:5432/results"))
+    assert (url.password, url.host, url.database) == ("p@ss:w/rd", "db", "results")
+    local = sa.make_url(results_url("sqlite:///${PREFLIGHT_HOME}/results.db"))
+    assert local.database == str(tmp_path / "home dir" / "results.db")

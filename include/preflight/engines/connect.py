@@ -31,7 +31,7 @@ from preflight.engines.base import LakeView, spec_for
 from preflight.engines.reasons import safe_reason, secrets_of
 from preflight.errors import ConfigError, SourceError
 from preflight.model.config import SourceConfig, Timeouts
-from preflight.settings import expand_env
+from preflight.settings import expand_env, expand_url
 
 if TYPE_CHECKING:
     from preflight.model.config import Config
@@ -58,40 +58,6 @@ def redact(url: str | URL) -> str:
         return (url if isinstance(url, URL) else make_url(url)).render_as_string(hide_password=True)
     except Exception:  # not a URL at all: show nothing of it
         return "<unparseable url>"
-
-
-def expand_url(template: str) -> URL:
-    """``template`` with ``${VAR}`` expanded inside each URL component.
-
-    The URL is parsed before expansion, so a value holding ``@``, ``:``, ``/`` or ``%``
-    lands in its component intact (SQLAlchemy encodes it when rendering). A template
-    that does not parse as it stands (``${PORT}`` as the port) is expanded first, every
-    value percent-encoded.
-    """
-    try:
-        url = make_url(template)
-    except Exception:
-        from urllib.parse import quote
-
-        from preflight.settings import expand_env_with
-
-        try:
-            return make_url(expand_env_with(template, lambda value: quote(value, safe="")))
-        except SourceError:
-            raise
-        except Exception:
-            raise SourceError("the source URL is not a SQLAlchemy URL (dialect+driver://...)") from None
-    updates: dict[str, Any] = {}
-    for part in ("username", "password", "host", "database"):
-        value = getattr(url, part)
-        if value is not None and "${" in str(value):
-            updates[part] = expand_env(str(value))
-    if any("${" in str(v) for v in url.query.values()):
-        updates["query"] = {
-            k: (tuple(expand_env(x) for x in v) if isinstance(v, tuple) else expand_env(v))
-            for k, v in url.query.items()
-        }
-    return url.set(**updates) if updates else url
 
 
 def _url_from_airflow_connection(conn_id: str) -> URL:
