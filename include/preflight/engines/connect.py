@@ -48,7 +48,6 @@ __all__ = [
     "lake_views",
     "redact",
     "source_url",
-    "timeouts_of",
 ]
 
 
@@ -92,10 +91,6 @@ def source_url_object(source: SourceConfig) -> URL:
 def source_url(source: SourceConfig) -> str:
     """The source's URL as text, password included (never log it: see :func:`redact`)."""
     return source_url_object(source).render_as_string(hide_password=False)
-
-
-def timeouts_of(source: SourceConfig) -> Timeouts:
-    return source.timeouts
 
 
 # ---------------------------------------------------------------------- guards

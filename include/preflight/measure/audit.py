@@ -134,6 +134,7 @@ def audit_dataset(
                     dimension=registered.dimension,
                     severity=Severity.WARNING,
                     passed=False,
+                    measured=False,  # e.g. a query that timed out: never a pass
                     dataset=name,
                     observed=_db_reason(exc, engine, keep),
                     message=f"the {registered.name} probe could not run on {name}: {_db_reason(exc, engine, keep)}",
