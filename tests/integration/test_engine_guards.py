@@ -84,7 +84,7 @@ def test_writes_fail_through_great_expectations(any_scratch) -> None:  # noqa: A
     victim = _victim(any_scratch)
     engine = _guarded(any_scratch)
     _batch_definition(engine, victim.name, None)  # creates GX's data source for this engine
-    datasource = _gx_context().data_sources.get(_datasources[id(engine)])
+    datasource = _gx_context().data_sources.get(_datasources[engine])
     quote = engine.dialect.identifier_preparer.quote_identifier
     for gx_engine in (datasource.get_engine(), datasource.get_execution_engine().engine):
         assert gx_engine is not engine
@@ -222,3 +222,17 @@ def test_a_server_that_never_answers_costs_one_dataset(scheme: str, silent_serve
     assert "timed out (connect timeout 2s)" in audit.reason, audit.reason
     # libpq waits its connect timeout per address; pool_pre_ping may try twice.
     assert elapsed < 15, elapsed
+
+
+def test_a_plain_postgresql_url_is_audited_through_psycopg3(scratch, tmp_path) -> None:  # noqa: ANN001
+    """SQLAlchemy 2.1 reads a bare postgresql:// as psycopg 3, which Preflight installs."""
+    if scratch.dialect != "postgresql":
+        pytest.skip("a PostgreSQL URL")
+    table = scratch.create(
+        sa.Table(scratch.name("plain"), sa.MetaData(), sa.Column("id", sa.Integer)), [{"id": 1}, {"id": 2}]
+    )
+    plain = sa.make_url(scratch.url).set(drivername="postgresql").render_as_string(hide_password=False)
+    config = _audit_config(tmp_path, plain, {"plain": table.name})
+    audit = audit_dataset(config, "plain")
+    assert audit.status is DatasetStatus.OK and audit.row_count == 2, audit.reason
+    assert engine_for(config.sources["db"]).dialect.driver == "psycopg"

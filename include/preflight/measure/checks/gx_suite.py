@@ -19,9 +19,11 @@ to a safe reason (no data values, no secrets).
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -249,8 +251,12 @@ def _severity(value: Any) -> tuple[Severity, str | None]:
 
 _LOCK = threading.RLock()  # GX's context and data sources are not thread-safe
 _context: AbstractDataContext | None = None
-_batch_definitions: dict[tuple[int, str | None, str], BatchDefinition] = {}
-_datasources: dict[int, str] = {}  # id(engine) -> the GX data source made for it
+# Per Preflight engine (weakly: an engine's id may be reused once it is gone).
+_batch_definitions: weakref.WeakKeyDictionary[sa.Engine, dict[tuple[str | None, str], BatchDefinition]] = (
+    weakref.WeakKeyDictionary()
+)
+_datasources: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
+_datasource_numbers = itertools.count(1)
 
 
 def _gx_context() -> AbstractDataContext:
@@ -272,9 +278,10 @@ def _gx_context() -> AbstractDataContext:
     return _context
 
 
-def _datasource_name(url: str, engine: sa.Engine) -> str:
-    # Derived from the full URL and the engine (each has its own guards), never showing it.
-    return "preflight_" + hashlib.sha256(f"{url}#{id(engine)}".encode()).hexdigest()[:16]
+def _datasource_name(url: str) -> str:
+    # One per engine (each has its own guards), never showing the URL.
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return f"preflight_{digest}_{next(_datasource_numbers)}"
 
 
 def _add_datasource(engine: sa.Engine) -> SQLDatasource:
@@ -284,7 +291,7 @@ def _add_datasource(engine: sa.Engine) -> SQLDatasource:
     # The driver stays explicit: GX would otherwise pick its own for a bare postgresql://.
     url = engine.url.set(drivername=f"{engine.dialect.name}+{engine.dialect.driver}")
     text = url.render_as_string(hide_password=False)
-    name = _datasource_name(text, engine)
+    name = _datasource_name(text)
     timeouts, views = guards_of(engine)
     kwargs = {"connect_args": spec.connect_args(url, timeouts)}
     sources = context.data_sources
@@ -306,16 +313,16 @@ def _add_datasource(engine: sa.Engine) -> SQLDatasource:
     # validate with: both get the guards, and drop connections opened without them.
     install_guards(datasource.get_engine(), timeouts, views, fresh=False)
     install_guards(datasource.get_execution_engine().engine, timeouts, views, fresh=False)
-    _datasources[id(engine)] = name
+    _datasources[engine] = name
     return datasource
 
 
 def _batch_definition(engine: sa.Engine, table: str, schema: str | None) -> BatchDefinition:
-    key = (id(engine), schema, table)
-    cached = _batch_definitions.get(key)
+    known = _batch_definitions.setdefault(engine, {})
+    cached = known.get((schema, table))
     if cached is not None:
         return cached
-    name = _datasources.get(id(engine))
+    name = _datasources.get(engine)
     # GX types the lookup as any Datasource; every one under this name was added above.
     datasource = (
         cast("SQLDatasource", _gx_context().data_sources.get(name)) if name else _add_datasource(engine)
@@ -334,7 +341,7 @@ def _batch_definition(engine: sa.Engine, table: str, schema: str | None) -> Batc
         definition = asset.get_batch_definition("whole_table")
     except KeyError:
         definition = asset.add_batch_definition_whole_table("whole_table")
-    _batch_definitions[key] = definition
+    known[(schema, table)] = definition
     return definition
 
 
