@@ -83,7 +83,7 @@ def discover_source(
         inspector = sa.inspect(engine)
         return _discover(config, source_name, engine, inspector, schema)
     except sa.exc.SQLAlchemyError as exc:
-        reason = db_reason(exc, engine, keep=(schema or "",))
+        reason = db_reason(exc, engine, names=(schema or "",))
         raise SourceError(f"cannot introspect source {source_name!r}: {reason}") from None
 
 

@@ -184,6 +184,16 @@ class EngineSpec:
             p for p in (url.database, schema, table) if p
         )
 
+    def odcs_server(self, url: URL, schema: str | None) -> dict[str, Any]:
+        """The database as an ODCS v3 server (no credentials): ``custom`` unless the
+        engine has an ODCS server type."""
+        server: dict[str, Any] = {"type": "custom", "format": url.get_backend_name()}
+        if url.database:
+            server["database"] = url.database
+        if schema:
+            server["schema"] = schema
+        return server
+
     def table_comment_hint(self, table: str) -> str:
         """How to add a table comment in this engine's SQL (appended to a remediation)."""
         return f", or COMMENT ON TABLE {table} IS '…'"

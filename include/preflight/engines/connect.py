@@ -140,7 +140,7 @@ def db_reason(
     exc: BaseException,
     engine: Engine | Connection | None,
     *,
-    keep: Iterable[str] = (),
+    names: Iterable[str] = (),
     secrets: Iterable[str | None] | None = None,
 ) -> str:
     """:func:`~preflight.engines.reasons.safe_reason` for an error raised on ``engine``:
@@ -154,7 +154,7 @@ def db_reason(
             timeout = f"{kind} timeout {_duration(limit)}" if limit is not None else f"{kind} timeout"
         if secrets is None:
             secrets = secrets_of(bare.url)
-    return safe_reason(exc, secrets=secrets or (), keep=keep, timeout=timeout)
+    return safe_reason(exc, secrets=secrets or (), names=names, timeout=timeout)
 
 
 def _duration(value: timedelta) -> str:
@@ -217,31 +217,37 @@ def matched_files(view: LakeView) -> list[str]:
     return [view.pattern] if os.path.isfile(view.pattern) else []
 
 
-def check_sources(config: Config) -> None:
-    """Refuse, naming file and field, a source whose driver is missing or that cannot hold its datasets.
+def check_sources(config: Config) -> list[ConfigError]:
+    """Sources whose driver is missing, and ``path:`` datasets on a source that is not
+    DuckDB, as problems naming file and field (``preflight validate`` lists them).
 
-    Used by ``preflight validate``: a plain ``mysql://`` URL without mysqlclient fails
-    here with the fix, not later in the audit with a traceback.
+    A plain ``mysql://`` URL without mysqlclient is refused here with the fix, not later
+    in the audit. Only the URL's shape is read: ``${VAR}``s stay unexpanded, so
+    validating needs no secret.
     """
+    problems: list[ConfigError] = []
     for name, source in config.sources.items():
         if not source.url:
             continue
-        field = f"sources.{name}.url"
+        file, field = config.origin("sources", name), f"sources.{name}.url"
         try:
-            # The URL's shape only: validating needs no secret, so ${VAR}s stay unexpanded.
             url = make_url(re.sub(r"\$\{[A-Za-z_][A-Za-z0-9_]*\}", "0", source.url))
         except Exception:
-            raise ConfigError(
-                "not a SQLAlchemy URL (dialect+driver://...)", file=config.origin("sources", name), field=field
-            ) from None
-        problem = spec_for(url).check_driver(url)
+            problems.append(ConfigError("not a SQLAlchemy URL (dialect+driver://...)", file=file, field=field))
+            continue
+        spec = spec_for(url)
+        problem = spec.check_driver(url)
         if problem:
-            raise ConfigError(problem, file=config.origin("sources", name), field=field)
-        if lake_views(config, name) and not spec_for(url).reads_files:
-            users = sorted(d for d, ds in config.datasets.items() if ds.source == name and ds.path)
-            raise ConfigError(
-                f"'path:' datasets are read through DuckDB, but source {name!r} is "
-                f"{url.get_backend_name()}: give them a duckdb:/// source (or none)",
-                file=config.origin("datasets", users[0]),
-                field=f"datasets.{users[0]}.source",
-            )
+            problems.append(ConfigError(problem, file=file, field=field))
+        if not spec.reads_files:
+            for dataset, entry in config.datasets.items():
+                if entry.source == name and entry.path:
+                    problems.append(
+                        ConfigError(
+                            f"'path:' datasets are read through DuckDB, but source {name!r} is "
+                            f"{url.get_backend_name()}: give it a duckdb:/// source (or none)",
+                            file=config.origin("datasets", dataset),
+                            field=f"datasets.{dataset}.source",
+                        )
+                    )
+    return problems

@@ -187,6 +187,11 @@ class DuckDBSpec(EngineSpec):
 
         engine.dialect.do_rollback = keep_unread_rows  # type: ignore[method-assign]
 
+    def odcs_server(self, url: URL, schema: str | None) -> dict[str, Any]:
+        if not url.database:
+            return super().odcs_server(url, schema)
+        return {"type": "duckdb", "database": url.database, **({"schema": schema} if schema else {})}
+
     def timeout_kind(self, exc: BaseException) -> str | None:
         orig = getattr(exc, "orig", None) or exc
         if "interrupt" in type(orig).__name__.lower() or "interrupted" in str(orig).lower():

@@ -11,6 +11,7 @@ give such a source read-only credentials and rely on the database's own limits.
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy.engine import URL, Dialect
 
@@ -30,7 +31,7 @@ _APPROX_DISTINCT: dict[str, Callable[[Dialect], str | None]] = {
 }
 # Engines whose stddev_samp is built in; elsewhere the variance comes from sums.
 _NATIVE_STDDEV = frozenset({"oracle", "snowflake", "bigquery", "trino", "databricks", "redshift"})
-# OpenLineage namespace scheme, default port and default schema where the spec names one.
+# OpenLineage namespace scheme (also ODCS's server type), default port and default schema.
 _LINEAGE = {"mssql": ("sqlserver", 1433, "dbo")}
 
 
@@ -43,6 +44,19 @@ class GenericSpec(EngineSpec):
 
     def uses_native_stddev(self, dialect: Dialect) -> bool:
         return dialect.name in _NATIVE_STDDEV
+
+    def odcs_server(self, url: URL, schema: str | None) -> dict[str, Any]:
+        known = _LINEAGE.get(url.get_backend_name())
+        if known is None or not (url.host and url.database):
+            return super().odcs_server(url, schema)
+        kind, port, default_schema = known
+        return {
+            "type": kind,
+            "host": url.host,
+            "port": url.port or port,
+            "database": url.database,
+            "schema": schema or default_schema,
+        }
 
     def lineage_identity(self, url: URL, table: str, schema: str | None) -> tuple[str, str]:
         known = _LINEAGE.get(url.get_backend_name())

@@ -151,6 +151,11 @@ class MySQLSpec(EngineSpec):
             p for p in (schema or url.database, table) if p
         )
 
+    def odcs_server(self, url: URL, schema: str | None) -> dict[str, Any]:
+        if not (url.host and url.database):
+            return super().odcs_server(url, schema)
+        return {"type": "mysql", "host": url.host, "port": url.port or 3306, "database": url.database}
+
     def table_comment_hint(self, table: str) -> str:
         return f", or ALTER TABLE {table} COMMENT = '…'"
 

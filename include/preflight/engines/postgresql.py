@@ -162,6 +162,17 @@ class PostgreSQLSpec(EngineSpec):
         host = url.host or "localhost"
         return f"postgres://{host}:{url.port or 5432}", f"{database}.{schema or 'public'}.{table}"
 
+    def odcs_server(self, url: URL, schema: str | None) -> dict[str, Any]:
+        if not (url.host and url.database):
+            return super().odcs_server(url, schema)
+        return {
+            "type": "postgres",
+            "host": url.host,
+            "port": url.port or 5432,
+            "database": url.database,
+            "schema": schema or "public",
+        }
+
     @contextlib.contextmanager
     def migration_lock(self, conn: Connection) -> Iterator[None]:
         # Released with the transaction the migration runs in.

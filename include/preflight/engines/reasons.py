@@ -1,12 +1,14 @@
-"""Database errors reduced to a reason safe to store, report and print.
+"""Database errors reduced to a reason that is safe to store, print and report.
 
-Drivers quote data in their messages: PostgreSQL's ``invalid input syntax for type
-integer: "123-45-6789"``, MySQL's ``Duplicate entry 'ann@example.com'``, DuckDB's
-``Could not convert string 'x'``. SQLAlchemy appends the statement and its parameters.
-A URL in a message may carry a password. :func:`safe_reason` keeps what helps a person
-act (the error's class, the driver's first line, identifiers the caller says are
-safe) and removes the rest, so every place that stores or prints a database error
-uses it: the audit's reasons, sampling, GX, discovery, the CLI.
+A driver's message may quote the data (``Key (email)=(ann@example.com) already
+exists``, ``invalid input syntax for type integer: "AB-1234"``, DuckDB's ``Could not
+convert string 'x'``) or the URL it was given; SQLAlchemy's rendering appends the
+statement and its parameters. :func:`safe_reason` keeps the exception's class and the
+first line of the driver's message, and masks what could be a value: quoted literals,
+parenthesised key values, e-mail addresses, long numbers, and every given secret (raw
+and URL-encoded). Every place that stores or prints a database error uses it (through
+:func:`preflight.engines.db_reason` where the engine is known, which also names the
+timeout that fired).
 """
 
 from __future__ import annotations
@@ -19,12 +21,15 @@ from sqlalchemy.engine import URL
 
 __all__ = ["safe_reason", "scrub_secrets", "secrets_of"]
 
-_MAX = 300
-_QUOTED = re.compile(r"""'(?:[^'\\]|\\.|'')*'|"(?:[^"\\]|\\.|"")*"|`(?:[^`]|``)*`""")
+MAX_REASON = 300
+_QUOTED = re.compile(r"'(?:[^'\\]|\\.|'')*'|\"(?:[^\"\\]|\\.|\"\")*\"|`(?:[^`]|``)*`")
+_KEY_VALUE = re.compile(r"=\((?:[^()]|\([^()]*\))*\)")
 _EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-_LONG_NUMBER = re.compile(r"(?<![\w.])[+-]?\d[\d .\-/]{4,}\d(?![\w])")
-_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):[^@\s]*@")
-_PARENS_VALUE = re.compile(r"=\([^)]*\)")  # PostgreSQL's Key (col)=(value)
+# A number written with separators (an id like 987-65-4321, a phone, a card) as one unit,
+# then any remaining run of four or more digits.
+_SEPARATED_NUMBER = re.compile(r"(?<![\w.])[+]?\d[\d .\-/]{4,}\d(?!\w)")
+_DIGITS = re.compile(r"\d{4,}")
+_USERINFO = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://)[^/@\s]*@")
 
 
 def secrets_of(url: URL | str | None) -> list[str]:
@@ -42,61 +47,63 @@ def secrets_of(url: URL | str | None) -> list[str]:
 
 
 def scrub_secrets(text: str, secrets: Iterable[str | None]) -> str:
-    """``text`` without any secret, raw or URL-encoded, and without URL passwords."""
-    variants: set[str] = set()
+    """``text`` without any secret, raw or URL-encoded, and without URL credentials."""
+    forms: set[str] = set()
     for secret in secrets:
         if secret:
-            variants.update({secret, quote(secret, safe=""), quote_plus(secret)})
-    for variant in sorted(variants, key=len, reverse=True):
-        text = text.replace(variant, "***")
-    return _USERINFO.sub(r"\g<scheme>:***@", text)
+            forms.update({secret, quote_plus(secret), quote(secret, safe="")})
+    for form in sorted(forms, key=len, reverse=True):  # longest first: no half-replaced secret
+        text = text.replace(form, "***")
+    return _USERINFO.sub(r"\g<scheme>***@", text)
+
+
+def _message(exc: BaseException | str) -> tuple[str, str]:
+    """(class name, first line of the driver's own message)."""
+    if isinstance(exc, str):
+        lines = exc.strip().splitlines()
+        return "", lines[0].strip() if lines else ""
+    orig = getattr(exc, "orig", None)
+    source: BaseException = orig if isinstance(orig, BaseException) else exc
+    args = source.args
+    if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
+        text = f"{args[1]} ({args[0]})"  # PyMySQL and mysqlclient: (code, message)
+    else:
+        text = str(source)
+    lines = text.strip().splitlines()
+    return type(source).__name__, lines[0].strip() if lines else ""
 
 
 def safe_reason(
     exc: BaseException | str,
     *,
     secrets: Iterable[str | None] = (),
-    keep: Iterable[str] = (),
+    names: Iterable[str] = (),
     timeout: str | None = None,
 ) -> str:
-    """``exc`` as one line with no data values and no secrets.
+    """``ClassName: first line of the message`` with values and secrets masked.
 
-    The driver's own message is used (SQLAlchemy's rendering appends the statement and
-    its parameters), first line only. Quoted literals are masked unless their content
-    is in ``keep`` (table and column names the caller knows), as are e-mail addresses and
-    long numbers written without quotes; secrets are removed raw and URL-encoded.
-    ``timeout`` names the limit that fired (e.g. ``"statement timeout 10m"``) and turns
-    the reason into a clear "timed out" one.
+    Quoted text is kept only when it is one of ``names`` (identifiers the audit itself
+    used: the table, its columns), so ``relation "orders" does not exist`` stays readable.
+    ``timeout`` names the limit that fired (``"statement timeout 10m"``) and makes the
+    reason say ``timed out (...)`` first.
     """
-    if isinstance(exc, BaseException):
-        orig = getattr(exc, "orig", None)
-        source: BaseException = orig if isinstance(orig, BaseException) else exc
-        args = source.args
-        if len(args) == 2 and isinstance(args[0], int) and isinstance(args[1], str):
-            text = f"{args[1]} ({args[0]})"  # PyMySQL/mysqlclient: (code, message)
-        else:
-            text = str(source)
-        lines = text.strip().splitlines()
-        first = lines[0].strip() if lines else ""
-        kind = type(source).__name__
-    else:
-        first, kind = (exc.strip().splitlines() or [""])[0], ""
-    secrets = list(secrets)
-    first = scrub_secrets(first, secrets)
-    kept = {k for k in keep if k}
+    kind, text = _message(exc)
+    text = scrub_secrets(text, secrets)
+    known = {n for n in names if n}
 
     def mask(match: re.Match[str]) -> str:
-        text = match.group(0)
-        inner = text[1:-1]
-        if inner in kept or inner.split(".")[-1] in kept:
-            return text
-        return f"{text[0]}…{text[-1]}"
+        quoted = match.group(0)
+        inner = quoted[1:-1]
+        if inner in known or inner.split(".")[-1] in known:
+            return quoted
+        return quoted[0] + "…" + quoted[-1]
 
-    first = _QUOTED.sub(mask, first)
-    first = _PARENS_VALUE.sub("=(…)", first)
-    first = _EMAIL.sub("…", first)
-    first = _LONG_NUMBER.sub("…", first)
-    text = f"{kind}: {first}" if kind and first else (kind or first or "unknown error")
+    text = _QUOTED.sub(mask, text)
+    text = _KEY_VALUE.sub("=(…)", text)
+    text = _EMAIL.sub("<email>", text)
+    text = _SEPARATED_NUMBER.sub("#", text)
+    text = _DIGITS.sub("#", text)
+    reason = f"{kind}: {text}" if kind and text else (kind or text or "unknown error")
     if timeout:
-        text = f"timed out ({timeout}): {text}"
-    return text if len(text) <= _MAX else text[: _MAX - 1] + "…"
+        reason = f"timed out ({timeout}): {reason}"
+    return reason if len(reason) <= MAX_REASON else reason[: MAX_REASON - 1] + "…"

@@ -137,6 +137,15 @@ class SQLiteSpec(EngineSpec):
         location = ":memory:" if path is None else os.path.abspath(path)
         return f"sqlite://{location}", table if not schema or schema == "main" else f"{schema}.{table}"
 
+    def odcs_server(self, url: URL, schema: str | None) -> dict[str, Any]:
+        # ODCS has no SQLite server type: a custom one with the file's path.
+        server: dict[str, Any] = {"type": "custom", "format": "sqlite"}
+        if url.database:
+            server["path"] = url.database
+        if schema:
+            server["schema"] = schema
+        return server
+
     def table_comment_hint(self, table: str) -> str:
         return ""  # SQLite has no comments: the catalog is the only place
 

@@ -84,7 +84,7 @@ from preflight.engines import EngineSpec, is_boolean_type, spec_for
 from preflight.errors import TableNotFoundError
 from preflight.model.results import ColumnProfile, TableProfile
 
-__all__ = ["TableNotFoundError", "column_kind", "profile_table"]
+__all__ = ["TableNotFoundError", "codepoint_text", "column_kind", "profile_table", "reflect_table"]
 
 NUMERIC, TEXT, TEMPORAL, BOOLEAN, OTHER = "numeric", "text", "temporal", "boolean", "other"
 
@@ -122,7 +122,7 @@ def profile_table(
     queries are not counted in ``TableProfile.statements``; they do not depend on the
     number of columns either.
     """
-    reflected = _reflect(engine, table, schema)
+    reflected = reflect_table(engine, table, schema)
     spec = spec_for(engine)
     plans = [
         _plan_column(column, engine.dialect, spec, approximate_distinct) for column in reflected.columns
@@ -178,7 +178,9 @@ def _qualified(table: str, schema: str | None) -> str:
     return f"{schema}.{table}" if schema else table
 
 
-def _reflect(engine: sa.Engine, table: str, schema: str | None) -> sa.Table:
+def reflect_table(engine: sa.Engine, table: str, schema: str | None) -> sa.Table:
+    """The table with every identifier quoted (see the module docstring); raises
+    :class:`TableNotFoundError` when it does not exist."""
     if engine.dialect.requires_name_normalize:
         # Oracle, Snowflake, ...: a lower-case name means "case-insensitive"; quoting it
         # would make it a different, case-sensitive name.
@@ -291,6 +293,12 @@ def _pilot_value(column: sa.Column[Any]) -> ColumnElement[Any]:
     head = sa.select(column.label("v")).select_from(column.table).limit(_PILOT_ROWS).subquery()
     first = sa.select(head.c.v).where(head.c.v.is_not(None)).limit(1).scalar_subquery()
     return sa.func.coalesce(sa.cast(first, sa.Double), sa.literal(0.0, sa.Double))
+
+
+def codepoint_text(column: sa.Column[Any], dialect: Dialect) -> ColumnElement[Any]:
+    """The column as text that compares by code point (see the module docstring); how is
+    the engine's business (:meth:`preflight.engines.EngineSpec.codepoint_text`)."""
+    return spec_for(dialect).codepoint_text(column, dialect)
 
 
 def _type_name(sa_type: Any, dialect: Dialect) -> str:

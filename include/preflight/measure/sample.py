@@ -114,7 +114,8 @@ def draw_sample(
     except NoSuchTableError:
         raise SamplingError(f"table {where!r} not found") from None
     except SQLAlchemyError as exc:
-        reason = db_reason(exc, engine, keep=(table, column, schema or ""))
+        reason = db_reason(exc, engine, names=(table, column, schema or ""))
+        # No chained cause: a logged traceback would show the driver's message, data and all.
         raise SamplingError(f"sampling {where}.{column} failed: {reason}") from None
     return sample
 
@@ -122,26 +123,35 @@ def draw_sample(
 def cached_sample(ctx: ProbeContext, column: str) -> list[str]:
     """The audit's sample of ``column``, drawn once and shared by every probe.
 
-    Samples live in ``ctx.facts["_samples"]`` (underscore keys are not reported); how
-    each was drawn is recorded, without any value, in ``ctx.facts["sampling"]``.
+    Samples live in ``ctx.cache`` (never reported); how each was drawn is recorded,
+    without any value, in ``ctx.facts["sampling"]``. A sample that failed is not drawn
+    again: every probe that asks gets the same :class:`SamplingError`.
     """
-    samples: dict[str, list[str]] = ctx.facts.setdefault("_samples", {})
+    samples: dict[str, list[str] | SamplingError] = ctx.cache.setdefault("samples", {})
     if column not in samples:
-        sample = draw_sample(
-            ctx.engine,
-            ctx.dataset.table,
-            column,
-            schema=ctx.dataset.schema_name,
-            n=ctx.config.settings.sample_size,
-        )
-        samples[column] = list(sample.values)
-        ctx.facts.setdefault("sampling", {})[column] = {
-            "method": sample.method,
-            "deterministic": sample.deterministic,
-            "size": len(sample.values),
-            "requested": ctx.config.settings.sample_size,
-        }
-    return samples[column]
+        try:
+            sample = draw_sample(
+                ctx.engine,
+                ctx.dataset.table,
+                column,
+                schema=ctx.dataset.schema_name,
+                n=ctx.config.settings.sample_size,
+            )
+        except SamplingError as exc:
+            samples[column] = exc
+            ctx.facts.setdefault("sampling", {})[column] = {"error": str(exc)}
+        else:
+            samples[column] = list(sample.values)
+            ctx.facts.setdefault("sampling", {})[column] = {
+                "method": sample.method,
+                "deterministic": sample.deterministic,
+                "size": len(sample.values),
+                "requested": ctx.config.settings.sample_size,
+            }
+    found = samples[column]
+    if isinstance(found, SamplingError):
+        raise found
+    return found
 
 
 def _reflect(conn: Connection, table: str, column: str, schema: str | None) -> sa.Table:
