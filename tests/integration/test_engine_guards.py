@@ -236,3 +236,29 @@ def test_a_plain_postgresql_url_is_audited_through_psycopg3(scratch, tmp_path) -
     audit = audit_dataset(config, "plain")
     assert audit.status is DatasetStatus.OK and audit.row_count == 2, audit.reason
     assert engine_for(config.sources["db"]).dialect.driver == "psycopg"
+
+
+def test_a_postgresql_backend_ends_itself_when_its_client_is_gone(scratch) -> None:  # noqa: ANN001
+    """Server-side limits, so a backend whose client died (a killed worker) stops holding
+    locks: idle in a transaction, or idle on a dead TCP peer."""
+    if scratch.dialect != "postgresql":
+        pytest.skip("PostgreSQL session settings")
+    engine = _guarded(scratch, statement="90s")
+    with engine.connect() as conn:
+        shown = {
+            name: conn.exec_driver_sql(f"SHOW {name}").scalar()
+            for name in (
+                "default_transaction_read_only",
+                "statement_timeout",
+                "lock_timeout",
+                "idle_in_transaction_session_timeout",
+                "tcp_keepalives_idle",
+            )
+        }
+    assert shown == {
+        "default_transaction_read_only": "on",
+        "statement_timeout": "90s",
+        "lock_timeout": "1s",
+        "idle_in_transaction_session_timeout": "90s",
+        "tcp_keepalives_idle": "60",
+    }
