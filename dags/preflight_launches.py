@@ -14,11 +14,17 @@ its own DAG scheduled on the gate's Asset:
 
 ```python
 from airflow.sdk import dag
+from preflight.airflow.operators import PreflightGateOperator
 from preflight.airflow.tasks import readiness_asset
 
 @dag(schedule=[readiness_asset("my_use_case")], tags=["my-team"], ...)
-def launch_my_use_case(): ...
+def launch_my_use_case():
+    # Checks again at launch time: fails closed on a blocked, stale or changed verdict.
+    PreflightGateOperator(task_id="preflight_gate", use_case="my_use_case") >> deploy()
 ```
+
+The operator, the `@preflight_gate` decorator and approvals of at-risk launches are in
+`docs/gating.md`.
 """
 
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """Preflight's readiness pages in the Airflow UI.
 
-Mounts Preflight's read-only FastAPI app at ``/preflight`` and adds "Preflight
-readiness" to the navigation (an external view the UI shows in an iframe). Every
+Mounts Preflight's read-only FastAPI app at ``/preflight`` and adds "Preflight" to the
+navigation (an external view the UI shows in an iframe; a short name, because Airflow's
+sidebar cuts labels after about nine characters). Every
 route requires a signed-in Airflow user: Airflow does not authenticate plugin apps,
 so the app itself depends on Airflow's ``get_user`` (see ``preflight.ui``).
 
@@ -22,7 +23,7 @@ class PreflightPlugin(AirflowPlugin):
     fastapi_apps = [{"app": plugin_app(), "url_prefix": URL_PREFIX, "name": "Preflight"}]
     external_views = [
         {
-            "name": "Preflight readiness",
+            "name": "Preflight",
             # The trailing slash matters: without it the Airflow UI answers the request itself.
             "href": f"{URL_PREFIX}/",
             "destination": "nav",

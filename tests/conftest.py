@@ -4,8 +4,11 @@
     PREFLIGHT_TEST_MARIADB_URL    e.g. mysql+pymysql://root@127.0.0.1:3306/test
 
 SQLite and DuckDB (a database file, plus Parquet/CSV through ``path:`` datasets) always
-run. An unset URL skips that engine's variant with the reason; `.ci/run` sets both, and
-PREFLIGHT_REQUIRE_ENGINES=1, so that in CI they must run.
+run. When a variable is absent, a local server answering on its default port with those
+default URLs (the development machines' setup) is found by itself, so a plain `make
+test` runs the engine tests too; set the variable to an empty value to skip that engine
+instead. An engine with no URL skips its variant with the reason; `.ci/run` sets both,
+and PREFLIGHT_REQUIRE_ENGINES=1, so that in CI they must run.
 
 ``scratch`` runs a test on SQLite, PostgreSQL and MariaDB; ``any_scratch`` on DuckDB too,
 for the cases that apply to it. A scratch engine is writable (it builds the fixtures);
@@ -15,6 +18,7 @@ the audit reads through its own guarded engine (``preflight.engines.engine_for``
 from __future__ import annotations
 
 import os
+import socket
 import tempfile
 import uuid
 from collections.abc import Iterator
@@ -35,6 +39,53 @@ ENGINE_ENV = {
     "postgresql": "PREFLIGHT_TEST_POSTGRES_URL",
     "mariadb": "PREFLIGHT_TEST_MARIADB_URL",
 }
+# What a developer machine runs (see the README): tried only when the variable is absent.
+LOCAL_ENGINES = {
+    "postgresql": ("127.0.0.1", 5432, "postgresql+psycopg2://postgres@127.0.0.1:5432/test"),
+    "mariadb": ("127.0.0.1", 3306, "mysql+pymysql://root@127.0.0.1:3306/test"),
+}
+PROBE_TIMEOUT_S = 0.3
+ENGINE_NOTES: list[str] = []  # what detection found, for the test session's header
+
+
+def _answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT_S):
+            return True
+    except OSError:
+        return False
+
+
+def _detect_local_engines() -> None:
+    """Point each absent engine variable at the local server when it answers and accepts
+    the default URL; say what was found (or why not) in the session header."""
+    for dialect, (host, port, url) in LOCAL_ENGINES.items():
+        variable = ENGINE_ENV[dialect]
+        if variable in os.environ:
+            ENGINE_NOTES.append(f"{dialect}: {'from ' + variable if os.environ[variable] else variable + ' is empty: skipped'}")
+            continue
+        if not _answers(host, port):
+            ENGINE_NOTES.append(f"{dialect}: nothing answers on {host}:{port}")
+            continue
+        engine = sa.create_engine(url, connect_args={"connect_timeout": 3})
+        try:
+            with engine.connect():
+                pass
+        except sa.exc.SQLAlchemyError as exc:
+            reason = type(getattr(exc, "orig", None) or exc).__name__
+            ENGINE_NOTES.append(f"{dialect}: {host}:{port} answers but {url} does not connect ({reason}); set {variable}")
+            continue
+        finally:
+            engine.dispose()
+        os.environ[variable] = url
+        ENGINE_NOTES.append(f"{dialect}: found at {host}:{port}")
+
+
+_detect_local_engines()
+
+
+def pytest_report_header() -> list[str]:
+    return [f"database engines: {'; '.join(ENGINE_NOTES)}"]
 
 
 @dataclass
@@ -82,7 +133,10 @@ def _scratch_for(dialect: str, tmp_path: Path) -> Scratch:
         if not url:
             if os.environ.get("PREFLIGHT_REQUIRE_ENGINES"):
                 pytest.fail(f"{ENGINE_ENV[dialect]} is not set but PREFLIGHT_REQUIRE_ENGINES is (CI)")
-            pytest.skip(f"{ENGINE_ENV[dialect]} is not set: no {dialect} to test against")
+            pytest.skip(
+                f"{ENGINE_ENV[dialect]} is empty or unset and no local {dialect} was found: "
+                f"no {dialect} to test against"
+            )
     return Scratch(dialect, url, sa.create_engine(url))
 
 

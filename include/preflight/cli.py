@@ -1,17 +1,27 @@
 """The ``preflight`` command line.
 
 Exit codes (one mapping, :func:`exit_code_for`): 0 ready / ok, 1 blocked, 2 error
-(bad configuration, an unreachable configuration, a bug).
+(a usage error, bad configuration, an unreachable configuration, a bug); 130 when
+interrupted (Ctrl-C).
+
+Usage errors (no arguments, an unknown option or command, a missing argument) are
+Typer's own: a usage line, a hint and the problem, exit 2, never a traceback. Typer
+bundles its own copy of click, so its exceptions are handled by Typer's standalone mode
+rather than caught here.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
+from collections.abc import Sequence
 from datetime import timedelta
+from importlib.metadata import PackageNotFoundError
+from importlib.metadata import version as package_version
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -19,10 +29,10 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from preflight import settings
-from preflight.errors import PreflightError
+from preflight.errors import ConfigError, PreflightError
+from preflight.run.readable import BAND_MEANING, SCORE_MEANING, band_label, first_blocker
 
 app = typer.Typer(
-    help="Preflight: is the data behind a GenAI use case ready to launch?",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -43,10 +53,65 @@ def exit_code_for(verdicts: list[str]) -> int:
     return EXIT_BLOCKED if "blocked" in verdicts else EXIT_OK
 
 
+def preflight_version() -> str:
+    try:
+        return package_version("preflight")
+    except PackageNotFoundError:  # running from a checkout that was never installed
+        from preflight import __version__
+
+        return __version__
+
+
+def _show_version(value: bool) -> None:
+    if value:
+        out.print(f"preflight {preflight_version()}", highlight=False)
+        raise typer.Exit(EXIT_OK)
+
+
+@app.callback()
+def _options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_show_version),
+    ] = False,
+) -> None:
+    """Preflight: is the data behind a GenAI use case ready to launch?"""
+
+
 def _config(path: Path | None):  # noqa: ANN202 - keeps import cost off `--help`
     from preflight.config import load_config
 
     return load_config(path)
+
+
+def _cli_name() -> str:
+    """How the user called us, for "run this next" hints (``preflight`` or ``.venv/bin/preflight``)."""
+    called = Path(sys.argv[0]) if sys.argv and sys.argv[0] else Path("preflight")
+    if called.name != "preflight" or str(called.parent) in ("", "."):
+        return "preflight"
+    try:
+        return os.path.relpath(called)
+    except ValueError:
+        return str(called)
+
+
+def _did_you_mean(name: str, known: Sequence[str] | dict[str, Any]) -> str:
+    """`` (did you mean 'readers'?)`` for a close name, else the list of known names."""
+    import difflib
+
+    names = sorted(known)
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known: {', '.join(names) or 'none'})"
+
+
+def _shown(path: Path) -> str:
+    """``path`` relative to the working directory when it is below it (shorter to read)."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(path)
 
 
 _STYLE = {"ready": "green", "at_risk": "yellow", "blocked": "bold red"}
@@ -62,11 +127,18 @@ def print_verdicts(run) -> None:  # noqa: ANN001
     from preflight.model.results import worst_first
 
     for verdict in sorted(run.use_cases, key=worst_first):
-        failing = [c for c in verdict.checks if c.failing and c.severity.value == "blocker"]
-        first = failing[0].message if failing else (verdict.fixes[0]["message"] if verdict.fixes else "—")
+        blocker = first_blocker(verdict)
+        first = blocker.message if blocker else (verdict.fixes[0]["message"] if verdict.fixes else "—")
         value = verdict.verdict.value
-        table.add_row(verdict.use_case, f"[{_STYLE[value]}]{value}[/]", str(verdict.score), verdict.readiness_level, first)
+        table.add_row(
+            verdict.use_case,
+            f"[{_STYLE[value]}]{value.replace('_', ' ')}[/]",
+            str(verdict.score),
+            band_label(verdict.readiness_level),
+            first,
+        )
     out.print(table)
+    out.print(f"[dim]Score: {SCORE_MEANING}\nBand: {BAND_MEANING}[/]", highlight=False)
 
 
 @app.command()
@@ -123,14 +195,23 @@ def audit(
     ) as progress:
         bar = progress.add_task("", total=None)
 
+        queue: list[str] = []
+
         def started(datasets: list[str]) -> None:
+            queue.extend(datasets)
             progress.update(bar, total=len(datasets), description=datasets[0] if datasets else "")
 
         def done(name: str, result) -> None:  # noqa: ANN001
             progress.advance(bar)
-            progress.update(bar, description=f"{name}: {result.status.value}")
+            queue.remove(name)
+            # The dataset being audited now, and how the last one went.
+            upcoming = f"{queue[0]} · " if queue else ""
+            progress.update(bar, description=f"{upcoming}[dim]{name}: {result.status.value}[/]")
 
-        run = run_audit(cfg, on_start=started, on_dataset=done)
+        def evaluating() -> None:
+            progress.update(bar, description="judging use cases, writing reports")
+
+        run = run_audit(cfg, on_start=started, on_dataset=done, on_evaluate=evaluating)
     print_verdicts(run)
     out.print(f"Report: {reports_dir() / 'latest' / 'report.html'}")
     raise typer.Exit(exit_code_for([v.verdict.value for v in run.use_cases]))
@@ -152,7 +233,7 @@ def _duration(value: str | None) -> timedelta | None:
 
 @app.command()
 def gate(
-    use_case: Annotated[str, typer.Argument(help="Use case name from the configuration.")],
+    use_case: Annotated[str, typer.Argument(help="Use case name from the configuration.", metavar="USE_CASE")],
     config: ConfigOption = None,
     max_age: Annotated[
         str | None,
@@ -160,9 +241,13 @@ def gate(
     ] = None,
     run_id: Annotated[str | None, typer.Option(help="Run to read (default: the newest finished audit).")] = None,
     block_at_risk: Annotated[bool, typer.Option("--block-at-risk", help="Keep the gate closed for at-risk use cases too.")] = False,
+    ignore_approvals: Annotated[
+        bool, typer.Option("--ignore-approvals", help="With --block-at-risk: an approval of the at-risk verdict does not open the gate either.")
+    ] = False,
 ) -> None:
     """Exit 0 when USE_CASE may launch, 1 when its gate is closed (blocked, stale audit,
-    configuration changed since the audit, incomplete or no audit), 2 on an error."""
+    configuration changed since the audit, incomplete or no audit), 2 on an error.
+    A valid launch approval of an at-risk verdict opens a --block-at-risk gate, and says so."""
     from datetime import UTC, datetime
 
     from preflight.run.gate import decide_gate
@@ -172,7 +257,7 @@ def gate(
     age = _duration(max_age)
     decision = decide_gate(
         store_for(cfg), cfg, use_case, now=datetime.now(UTC), max_age=age, run_id=run_id,
-        allow_at_risk=not block_at_risk,
+        allow_at_risk=not block_at_risk, honour_approvals=not ignore_approvals,
     )
     if not decision.open:
         out.print(f"[bold red]gate closed[/] {use_case}" + (f" (run {decision.run_id})" if decision.run_id else ""))
@@ -182,6 +267,8 @@ def gate(
     verdict = decision.verdict
     assert verdict is not None
     out.print(f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score}, run {decision.run_id})")
+    if decision.approval is not None:
+        out.print(f"  {decision.approval.describe()}", markup=False, highlight=False)
     for fix in verdict.fixes[:5]:
         out.print(f"  - {fix['message']}", markup=False, highlight=False)
 
@@ -272,7 +359,7 @@ def profile(
 
 @app.command()
 def suggest(
-    dataset: Annotated[str, typer.Argument(help="Dataset name from the catalog.")],
+    dataset: Annotated[str, typer.Argument(help="Dataset name from the catalog.", metavar="DATASET")],
     config: ConfigOption = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing suite.")] = False,
 ) -> None:
@@ -283,7 +370,7 @@ def suggest(
 
     cfg = _config(config)
     if dataset not in cfg.datasets:
-        err.print(f"[red]error[/] unknown dataset {dataset!r} (known: {', '.join(sorted(cfg.datasets))})")
+        err.print(f"[red]error[/] unknown dataset {dataset!r}{_did_you_mean(dataset, cfg.datasets)}", highlight=False)
         raise typer.Exit(EXIT_ERROR)
     entry = cfg.datasets[dataset]
     engine = engine_for_dataset(cfg, dataset)
@@ -455,15 +542,44 @@ def _discover_contracts(cfg, entries: dict, output: Path | None, force: bool) ->
 def demo(
     keep: Annotated[bool, typer.Option(help="Keep the existing demo warehouse.")] = False,
 ) -> None:
-    """Build the demo warehouse and run the audit through Airflow; print the verdicts."""
+    """Build the demo warehouse and audit it through Airflow; print the verdicts and what to try next."""
     from preflight.airflow.demo.runner import run_demo
-
-    run = run_demo(rebuild=not keep, console=out)
-    print_verdicts(run)
     from preflight.run.pipeline import reports_dir
 
+    result = run_demo(rebuild=not keep, console=out)
+    run = result.run
+    out.print()
+    print_verdicts(run)
+    out.print()
+    blocked = sorted(v.use_case for v in run.use_cases if v.verdict.value == "blocked")
+    passing = sorted(v.use_case for v in run.use_cases if v.verdict.value != "blocked")
+    if result.unexpected_failures:
+        names = ", ".join(t.name for t in result.unexpected_failures)
+        out.print(f"[bold red]Something went wrong:[/] task(s) {names} failed; see {result.audit.log}")
+    elif blocked:
+        some = f"{len(blocked)} use case{'s are' if len(blocked) > 1 else ' is'}"
+        out.print(
+            f"[bold]The gates did their job.[/] {some} blocked ({', '.join(blocked)}), so "
+            f"{'their gate tasks' if len(blocked) > 1 else 'its gate task'} failed: Airflow marks this "
+            f"audit run “{result.audit.state}” and the blocked launch DAGs cannot start. That is what "
+            f"a gate is for. The other {len(passing)} passed.",
+            highlight=False,
+        )
     latest = reports_dir() / "latest"
-    out.print(f"Reports: {latest / 'report.json'}\n         {latest / 'report.html'}")
+    cli = _cli_name()
+    steps = Table.grid(padding=(0, 2))
+    steps.add_column(style="bold")
+    steps.add_column()
+    steps.add_row("Read the report", _shown(latest / "report.html"))
+    if blocked:
+        steps.add_row("Ask a gate", f"{cli} gate {blocked[0]}   [dim](exit 1: blocked, with the reasons)[/]")
+    if passing:
+        steps.add_row("", f"{cli} gate {passing[-1]}   [dim](exit 0: may launch)[/]")
+    steps.add_row("See it in Airflow", "make airflow   [dim](then “Preflight” in the Airflow sidebar)[/]")
+    steps.add_row("Fix and audit again", f"edit {_shown(settings.config_dir() / 'catalog.yaml')}, then {cli} audit")
+    steps.add_row("Audit your own data", "docs/configuration.md: sources, catalog and use cases")
+    out.print("\n[bold]Next steps[/]")
+    out.print(steps, highlight=False)
 
 
 @app.command("airflow")
@@ -474,26 +590,34 @@ def airflow_standalone() -> None:
     run_standalone()
 
 
-def main() -> None:
+def _print_error(exc: PreflightError) -> None:
+    """One line per problem, unwrapped, so file and field stay greppable.
+
+    A configuration error may carry every problem found (``errors``); each is printed.
+    """
+    problems: Sequence[Any] = getattr(exc, "errors", None) or ()
+    if isinstance(exc, ConfigError) and len(problems) > 1:
+        sys.stderr.write(f"error: {len(problems)} problems in the configuration:\n")
+        for problem in problems:
+            sys.stderr.write(f"  - {problem}\n")
+        return
+    sys.stderr.write(f"error: {exc}\n")
+
+
+def main(argv: Sequence[str] | None = None) -> None:
     logging.basicConfig(level=settings.log_level(), format="%(levelname)s %(name)s: %(message)s")
     try:
-        result = app(standalone_mode=False)
-        sys.exit(result if isinstance(result, int) else EXIT_OK)
-    except typer.Exit as exc:
-        sys.exit(exc.exit_code)
+        # Standalone mode: Typer prints usage errors in a few lines and exits 2, and maps
+        # typer.Exit to its code. Only our own errors and bugs reach the handlers below.
+        app(args=list(argv) if argv is not None else None, prog_name="preflight")
     except PreflightError as exc:
-        sys.stderr.write(f"error: {exc}\n")  # unwrapped: file and field stay greppable
+        _print_error(exc)
         sys.exit(EXIT_ERROR)
-    except (typer.Abort, KeyboardInterrupt):
-        sys.exit(EXIT_ERROR)
-    except Exception as exc:  # click usage errors and bugs: exit 2, never a traceback-less 0
-        import click
-
-        if isinstance(exc, click.exceptions.ClickException):
-            exc.show()
-            sys.exit(EXIT_ERROR)
+    except Exception:  # a bug: say so with the traceback, and never exit 0
+        err.print("[bold red]internal error[/] (a bug in Preflight; please report it with this traceback)")
         err.print_exception()
         sys.exit(EXIT_ERROR)
+    sys.exit(EXIT_OK)
 
 
 if __name__ == "__main__":

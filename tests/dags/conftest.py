@@ -11,7 +11,13 @@ from pathlib import Path
 
 import pytest
 
-from preflight.airflow.demo.runner import migrate_airflow_db, run_dag
+from preflight.airflow.demo.runner import (
+    DagOutcome,
+    TaskEvent,
+    migrate_airflow_db,
+    run_dag,
+    run_dag_outcome,
+)
 from preflight.airflow.env import airflow_env
 
 
@@ -21,6 +27,8 @@ class DemoRun:
     env: dict[str, str]
     run_id: str
     state: str
+    outcome: DagOutcome  # the audit DAG's run: every task's final state
+    events: tuple[TaskEvent, ...]  # task starts and ends, as the progress display saw them
 
     @property
     def report(self) -> dict:
@@ -37,7 +45,10 @@ def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
         migrate_airflow_db(env)
         _, state = run_dag("preflight_demo_warehouse", env)
         assert state == "success", (home / "logs" / "preflight_demo_warehouse.log").read_text()[-3000:]
-        run_id, state = run_dag("preflight_audit", env)
-        yield DemoRun(home=home, env=env, run_id=run_id, state=state)
+        events: list[TaskEvent] = []
+        outcome = run_dag_outcome("preflight_audit", env, on_task=events.append)
+        yield DemoRun(
+            home=home, env=env, run_id=outcome.run_id, state=outcome.state, outcome=outcome, events=tuple(events)
+        )
     finally:
         mp.undo()

@@ -83,6 +83,39 @@ def test_gate_cli_exit_codes(demo_run) -> None:  # noqa: ANN001
     assert unknown.returncode == 2
 
 
+def test_progress_and_task_states_tell_closed_gates_from_failures(demo_run, monkeypatch) -> None:  # noqa: ANN001
+    """What `preflight demo` shows while the audit runs, and how it words the failed run."""
+    from preflight.airflow.demo.runner import DemoResult
+    from preflight.config import load_config
+    from preflight.run.pipeline import store_for
+
+    ended = [e for e in demo_run.events if e.ended]
+    started = [e for e in demo_run.events if not e.ended]
+    # plan, one audit per dataset, evaluate, one gate per use case: each seen starting and ending
+    assert len(ended) == len(started) == len(demo_run.outcome.tasks) == 2 + 7 + 4
+    assert {e.task_id for e in ended} == {"plan", "audit_dataset", "evaluate", "gate"}
+    states = {t.name: t.state for t in demo_run.outcome.tasks}
+    assert states["gate[support_assistant]"] == "failed" and states["gate[seat_suggestions]"] == "success"
+    assert states["audit_dataset[readers]"] == "success"
+
+    monkeypatch.setenv("PREFLIGHT_HOME", str(demo_run.home))
+    run = store_for(load_config()).load_run(demo_run.run_id)
+    result = DemoResult(run, demo_run.outcome, 0.0)
+    assert result.closed_gates == ["article_localisation", "support_assistant"]
+    assert result.unexpected_failures == []  # the run "failed" only because gates did their job
+
+
+def test_profile_text_is_masked_only_where_personal(demo_run) -> None:  # noqa: ANN001
+    columns = {(d["name"], c["name"]): c for d in demo_run.report["datasets"] for c in d["columns"]}
+    seat = columns[("seat_sales", "seat")]
+    assert any(ch.isdigit() for ch in seat["min"] + seat["max"]), seat  # a seat code, shown as stored
+    assert "#" not in seat["min"] + seat["max"]
+    email = columns[("readers", "email")]
+    assert email["min"] == email["max"] == "<PERSONAL>"  # declared personal in the catalog
+    body = columns[("support_tickets", "body")]  # the PII scan found e-mails and phones here
+    assert not any(ch.isdigit() for ch in body["min"] + body["max"])
+
+
 def test_gate_task_log_names_blockers(demo_run) -> None:  # noqa: ANN001
     log = (demo_run.home / "logs" / "preflight_audit.log").read_text(errors="replace")
     assert "support_assistant is BLOCKED" in log

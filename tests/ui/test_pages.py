@@ -96,3 +96,110 @@ def test_json_endpoints(client) -> None:  # noqa: ANN001
     assert latest["run_id"] == "cli__seeded"
     history = client.get("/api/use-cases/article_recommendations/history").json()
     assert [(h["run_id"], h["verdict"], h["score"]) for h in history] == [("cli__seeded", "blocked", 40)]
+
+
+def _seed_readable(url: str) -> None:
+    """A run whose checks need careful wording: a dict observed value, a check that could
+    not be measured, a relaxed severity, a dataset warning that blocks a use case."""
+    store = open_store(url)
+    store.start_run("cli__readable", started_at=NOW, trigger="cli", config_dir=None)
+    duplicates = Check(id="quality.uniqueness.primary_key", dimension=Dimension.QUALITY, severity=Severity.WARNING,
+                       passed=False, dataset="tickets", column="ticket_id", observed=15, expected=0,
+                       message="tickets: 15 duplicate rows on (ticket_id)", remediation="deduplicate `tickets`")
+    documented = Check(id="discoverability.documentation", dimension=Dimension.DISCOVERABILITY, severity=Severity.INFO,
+                       passed=False, dataset="tickets", observed={"documentation_url": None, "data_card": None},
+                       expected="a documentation_url or a data card", message="no documentation")
+    passing = [Check(id=f"quality.validity.rule_{i}", dimension=Dimension.QUALITY, severity=Severity.WARNING,
+                     passed=True, dataset="tickets", message=f"rule {i} holds") for i in range(8)]
+    store.save_audit("cli__readable", DatasetAudit(
+        name="tickets", source="warehouse", status=DatasetStatus.OK,
+        profile=TableProfile(table="tickets", row_count=3, profiled_at=NOW),
+        checks=(duplicates, documented, *passing),
+        scores={"quality": 60, "discoverability": 10, "lineage": 0}, started_at=NOW, finished_at=NOW))
+    stable = Check(id="stable_ids.tickets", dimension=Dimension.QUALITY, severity=Severity.BLOCKER, passed=False,
+                   dataset="tickets", column="ticket_id", observed=15, expected=0,
+                   message="tickets ids are not unique", remediation="deduplicate",
+                   details={"requirement": "stable_ids", "rule": "keys_unique", "band": "B"})
+    unmeasured = Check(id="freshness.tickets", dimension=Dimension.QUALITY, severity=Severity.WARNING, passed=False,
+                       measured=False, dataset="tickets", message="the newest row could not be read: timeout",
+                       details={"requirement": "freshness", "rule": "fresh", "band": "B",
+                                "severity_override": {"natural": "blocker", "applied": "warning",
+                                                      "by": "use_cases.support_assistant.severities.freshness"}})
+    verdict = Verdict(use_case="support_assistant", kind="rag", verdict=VerdictLevel.BLOCKED, score=30,
+                      blockers=("tickets ids are not unique — fix: deduplicate",), checks=(stable, unmeasured),
+                      datasets=("tickets",), readiness_level="none")
+    store.save_verdicts("cli__readable", [verdict], finished_at=NOW)
+
+
+def test_checks_read_as_a_person_reads_them(client) -> None:  # noqa: ANN001
+    _seed_readable(client.store_url)
+    dataset = client.get("/datasets/tickets").text
+    assert "{'" not in dataset and "None" not in dataset, "a Python repr reached the page"
+    assert "documentation url: — · data card: —" in dataset
+    assert "<code>tickets</code>" in dataset  # `backticks` in messages are code
+    # The dataset's own warning, and how the use case weighs the same finding.
+    assert "for the dataset" in dataset
+    assert 'For <a href="/use-cases/support_assistant">support_assistant</a>: <span class="badge blocker">blocker</span>' in dataset
+    # Passing checks are folded away.
+    assert '<details class="passing"><summary>8 passing checks</summary>' in dataset
+
+    use_case = client.get("/use-cases/support_assistant").text
+    assert "could not be measured" in use_case
+    assert "relaxed to warning by use_cases.support_assistant.severities.freshness (would be blocker)" in use_case
+    assert "band none" in use_case and "band —" not in use_case
+    # Score and band are explained where they are shown.
+    for page in (use_case, client.get("/").text):
+        assert "blocked 0–49, at risk 50–79, ready 80–100" in page
+        assert "the highest readiness level whose requirements all pass" in page
+    assert "Dimension scores:" in dataset
+    assert "2026-11-25T12:00:00+00:00" not in use_case  # times are written for people
+    assert '<time datetime="2026-11-25T12:00:00Z" data-local>25 Nov 2026, 12:00 UTC</time>' in use_case
+
+
+def test_a_broken_configuration_is_a_banner_over_the_stored_results(client, tmp_path: Path, monkeypatch) -> None:  # noqa: ANN001
+    import shutil
+
+    _seed(client.store_url)
+    config = tmp_path / "config"
+    shutil.copytree(REPO / "include" / "config", config)
+    catalog = config / "catalog.yaml"
+    catalog.write_text(catalog.read_text().replace("primary_key: reader_id", "primary_kee: reader_id"))
+    monkeypatch.setenv("PREFLIGHT_CONFIG", str(config))
+    for path in ("/", "/use-cases/article_recommendations", "/datasets/readers"):
+        page = client.get(path)
+        assert page.status_code == 200, (path, page.text[:500])
+        assert 'id="config-banner"' in page.text
+        assert "catalog.yaml" in page.text and "datasets.readers.primary_kee" in page.text
+        assert "the last audit that finished" in page.text
+    assert 'id="use-cases"' in client.get("/").text  # the results are still there
+
+
+def test_error_pages_keep_their_style_and_never_loop(client, monkeypatch) -> None:  # noqa: ANN001
+    _seed(client.store_url)
+    missing = client.get("/use-cases/nope", headers={"accept": "text/html"})
+    assert missing.status_code == 404
+    style = missing.text.split("<style>", 1)[1].split("</style>", 1)[0]
+    assert '"Segoe UI"' in style and "&#34;" not in style, "the inlined stylesheet was escaped"
+    assert "Back to the overview" in missing.text
+
+    monkeypatch.setenv("PREFLIGHT_RESULTS_URL", "sqlite:////proc/no-such-dir/results.db")
+    broken = client.get("/", headers={"accept": "text/html"})
+    assert broken.status_code == 500
+    assert "Back to the overview" not in broken.text  # it would lead straight back here
+    assert "results_url" in broken.text
+
+
+def test_links_that_leave_the_plugin_are_marked_and_the_script_is_allowed(client) -> None:  # noqa: ANN001
+    from preflight.model.results import Verdict as _V  # noqa: F401 - keep the import style of the module
+
+    store = open_store(client.store_url)
+    store.start_run("manual__2026-11-25T12:00:00+00:00", started_at=NOW, trigger="airflow", config_dir=None)
+    store.save_audit("manual__2026-11-25T12:00:00+00:00", DatasetAudit(
+        name="readers", source="warehouse", status=DatasetStatus.OK, scores={}, started_at=NOW, finished_at=NOW))
+    store.save_verdicts("manual__2026-11-25T12:00:00+00:00", [], finished_at=NOW)
+    page = client.get("/datasets/readers")
+    assert page.status_code == 200
+    assert '<a href="/dags/preflight_audit/runs/manual__2026-11-25T12%3A00%3A00%2B00%3A00" data-top>' in page.text
+    assert "script-src 'self'" in page.headers["content-security-policy"]
+    script = client.get("/static/preflight.js")
+    assert script.status_code == 200 and "a[data-top]" in script.text

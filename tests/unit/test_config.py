@@ -242,6 +242,15 @@ def test_gate_max_age_must_be_positive(config_dir: Path) -> None:
     assert load_config(config_dir).settings.gate_max_age == timedelta(hours=36)
 
 
+def test_approval_valid_for_must_be_positive(config_dir: Path) -> None:
+    assert load_config(config_dir).settings.approval_valid_for == timedelta(days=1)
+    _edit(config_dir / "preflight.yaml", "  sample_size: 2000", "  sample_size: 2000\n  approval_valid_for: 0h")
+    with pytest.raises(ConfigError, match="settings.approval_valid_for: an approval must last longer than zero"):
+        load_config(config_dir)
+    _edit(config_dir / "preflight.yaml", "approval_valid_for: 0h", "approval_valid_for: 8h")
+    assert load_config(config_dir).settings.approval_valid_for == timedelta(hours=8)
+
+
 def _validate(config_dir: Path, *args: str, expectations: Path | None = None) -> subprocess.CompletedProcess[str]:
     import os
 

@@ -115,7 +115,7 @@ def prepare_standalone(console: Console | None = None, *, migrate: bool = True) 
     )
     console.print(f"[bold]Preflight on Airflow[/] · home {env['PREFLIGHT_HOME']}")
     console.print(f"  Airflow UI      {setup.url}")
-    console.print(f"  Preflight page  {setup.preflight_url}  (also in the Airflow sidebar: Preflight readiness)")
+    console.print(f"  Preflight page  {setup.preflight_url}  (also in the Airflow sidebar: Preflight)")
     for user, password in passwords.items():
         console.print(f"  log in as [bold]{user}[/] with password [bold]{password}[/]")
     console.print(f"  passwords are kept in {passwords_file}")

@@ -69,6 +69,7 @@ _SUFFIXES = (".odcs.yaml", ".odcs.yml")
 CP_CLASSIFICATION = "dataClassification"  # ODCS v2's dataset-level field, kept as a custom property
 CP_TEXT_COLUMNS = "preflightTextColumns"
 CP_ACCESS_LABEL = "preflightAccessLabelColumn"
+CP_PERSONAL_COLUMNS = "preflightPersonalColumns"
 CP_SYSTEM_OF_RECORD = "preflightSystemOfRecord"
 CP_SOURCE = "preflightSource"
 CP_TYPE_SOURCE = "preflightTypeSource"  # "measured" | "inferred": the type is not a promise
@@ -420,6 +421,7 @@ class _Reader:
         for name, target in (
             (CP_TEXT_COLUMNS, "text_columns"),
             (CP_ACCESS_LABEL, "access_label_column"),
+            (CP_PERSONAL_COLUMNS, "personal_columns"),
             (CP_SYSTEM_OF_RECORD, "system_of_record"),
         ):
             self._custom_field(draft, obj.customProperties, name, target, at)
@@ -1204,6 +1206,8 @@ def contract_for_entry(
         custom.append({"property": CP_TEXT_COLUMNS, "value": list(entry.text_columns)})
     if entry.access_label_column:
         custom.append({"property": CP_ACCESS_LABEL, "value": entry.access_label_column})
+    if entry.personal_columns:
+        custom.append({"property": CP_PERSONAL_COLUMNS, "value": list(entry.personal_columns)})
     if entry.system_of_record:
         custom.append({"property": CP_SYSTEM_OF_RECORD, "value": True})
     if custom:

@@ -140,7 +140,7 @@ def audit_dataset(
         name=name,
         source=dataset.source,
         status=DatasetStatus.OK,
-        profile=redact_profile(profile),
+        profile=redact_profile(profile, personal=dataset.personal_columns, pii_found=ctx.facts.get("pii"), scanned=dataset.text_columns),
         checks=tuple(checks),
         scores=dataset_scores(checks, DatasetStatus.OK),
         facts=ctx.facts,

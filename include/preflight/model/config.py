@@ -231,6 +231,9 @@ class DatasetConfig(_Model):
     freshness: Freshness | None = None
     update_cadence: str | None = None
     text_columns: StrList = ()
+    # Columns holding personal data (names, e-mail addresses, ...): their values are masked
+    # wherever Preflight shows them (a profile's min/max), whatever the PII scan finds.
+    personal_columns: StrList = ()
     related_keys: tuple[RelatedKey, ...] = ()
     unique_columns: StrList = ()
     accepted_values: dict[str, tuple[Scalar, ...]] = Field(default_factory=dict)
@@ -378,6 +381,9 @@ class Settings(_Model):
     expectations_dir: str | None = None  # default: `expectations/` at the project root
     # A gate refuses a verdict older than this (``preflight gate --max-age`` overrides it).
     gate_max_age: Duration = timedelta(days=7)
+    # How long a person's approval of an at-risk launch lasts (the approval operator's
+    # ``valid_for`` overrides it).
+    approval_valid_for: Duration = timedelta(days=1)
 
     @field_validator("gate_max_age")
     @classmethod
@@ -385,6 +391,13 @@ class Settings(_Model):
         if age <= timedelta(0):
             raise ValueError("a maximum age must be longer than zero")
         return age
+
+    @field_validator("approval_valid_for")
+    @classmethod
+    def _positive_validity(cls, validity: timedelta) -> timedelta:
+        if validity <= timedelta(0):
+            raise ValueError("an approval must last longer than zero")
+        return validity
     notifiers: dict[str, NotifierConfig] = Field(default_factory=dict)
 
     @field_validator("results_url")

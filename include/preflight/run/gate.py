@@ -11,6 +11,14 @@ every reason it finds, when:
 - the audit did not complete (a dataset it needs was never audited in that run);
 - the verdict is ``blocked``, or ``at_risk`` when at-risk launches are not allowed.
 
+An at-risk verdict can be *approved*: a named person's time-boxed waiver, stored in the
+results store (:class:`~preflight.model.approvals.LaunchApproval`, given through Airflow's
+human-in-the-loop approval in :mod:`preflight.airflow.operators`). When the caller
+honours approvals, a valid approval of exactly this verdict (the same audit run and
+fingerprint, not expired) stands in for "at-risk launches allowed" and nothing else: it
+never opens a blocked, stale, changed or incomplete verdict, and a newer audit or a
+changed configuration needs a new approval.
+
 The CLI (``preflight gate``), the audit DAG's gate task and the gate operator a team
 puts into its own DAG all decide here, so they agree.
 """
@@ -24,11 +32,20 @@ from datetime import datetime, timedelta
 from preflight import settings
 from preflight.errors import GateClosedError, UnknownUseCaseError
 from preflight.judge.fingerprint import changed_parts, combine, fingerprint_parts
+from preflight.model.approvals import LaunchApproval
 from preflight.model.config import Config
 from preflight.model.results import Verdict, VerdictLevel
 from preflight.run.store import ResultsStore
 
-__all__ = ["GateDecision", "check_gate", "current_fingerprint", "decide_gate", "format_age", "stamp"]
+__all__ = [
+    "GateDecision",
+    "check_gate",
+    "current_fingerprint",
+    "decide_gate",
+    "format_age",
+    "stamp",
+    "valid_approval",
+]
 
 
 def _suite_digests(config: Config, datasets: list[str]) -> dict[str, str | None]:
@@ -57,7 +74,9 @@ def format_age(age: timedelta) -> str:
         return f"{hours / 24:.1f} days"
     if hours >= 1:
         return f"{hours:.1f} h"
-    return f"{age.total_seconds() / 60:.0f} min"
+    if age.total_seconds() >= 60:
+        return f"{age.total_seconds() / 60:.0f} min"
+    return f"{age.total_seconds():.0f} s"
 
 
 @dataclass(frozen=True)
@@ -69,6 +88,24 @@ class GateDecision:
     run_id: str | None = None
     audited_at: datetime | None = None
     details: dict[str, object] = field(default_factory=dict)
+    # A valid approval of this very verdict (looked up only when the caller honours
+    # approvals); ``approved`` says whether it is what opened the gate.
+    approval: LaunchApproval | None = None
+    approved: bool = False
+    # Closed only because the verdict is at risk and at-risk launches are not allowed:
+    # a person may approve it (nothing else closes the gate).
+    approvable: bool = False
+
+
+def valid_approval(store: ResultsStore, use_case: str, run_id: str, fingerprint: str, now: datetime) -> LaunchApproval | None:
+    """The newest approval of the verdict of ``use_case`` in audit run ``run_id`` judged on
+    ``fingerprint`` that is valid at ``now``; a later rejection of the same verdict
+    withdraws every earlier approval."""
+    for decision in store.launch_approvals(use_case, run_id=run_id):
+        if decision.fingerprint != fingerprint or decision.decided_at > now:
+            continue
+        return decision if decision.valid_at(now) else None
+    return None
 
 
 def decide_gate(
@@ -80,9 +117,12 @@ def decide_gate(
     max_age: timedelta | None = None,
     run_id: str | None = None,
     allow_at_risk: bool = True,
+    honour_approvals: bool = False,
 ) -> GateDecision:
     """Whether ``use_case`` may launch (see the module docstring); ``run_id`` pins the
-    run to read (the audit DAG's own run), else the newest finished one."""
+    run to read (the audit DAG's own run), else the newest finished one. With
+    ``honour_approvals`` a valid approval of this verdict lets an at-risk use case
+    launch although ``allow_at_risk`` is False."""
     if use_case not in config.use_cases:
         raise UnknownUseCaseError(
             f"no use case {use_case!r} in the configuration (known: {', '.join(sorted(config.use_cases)) or 'none'})"
@@ -116,11 +156,25 @@ def decide_gate(
         reasons.append(f"the configuration changed since the audit: {', '.join(changed)}")
     if not verdict.complete:
         reasons.append("the audit did not complete: a dataset this use case needs was not audited in that run")
+    current = not reasons  # fresh, judged on today's configuration, complete
+    approval = None
+    if honour_approvals and verdict.verdict is VerdictLevel.AT_RISK and verdict.fingerprint:
+        approval = valid_approval(store, use_case, run_id, verdict.fingerprint, now)
+    approved = approvable = False
     if verdict.verdict is VerdictLevel.BLOCKED:
         reasons.append(f"{use_case} is BLOCKED (score {verdict.score}):")
         reasons.extend(f"  {line}" for line in verdict.blockers)
     elif verdict.verdict is VerdictLevel.AT_RISK and not allow_at_risk:
-        reasons.append(f"{use_case} is AT RISK (score {verdict.score}) and this gate does not let at-risk use cases launch")
+        if approval is not None and current:
+            approved = True
+        else:
+            reasons.append(
+                f"{use_case} is AT RISK (score {verdict.score}) and this gate does not let at-risk use cases launch"
+                + (" without an approval" if honour_approvals else "")
+            )
+            approvable = current
+            if approval is not None:
+                reasons.append(f"{approval.describe()}; an approval waives only the at-risk reason")
     return GateDecision(
         use_case,
         open=not reasons,
@@ -129,6 +183,9 @@ def decide_gate(
         run_id=run_id,
         audited_at=started,
         details={"age_seconds": round(age.total_seconds()), "changed": changed},
+        approval=approval,
+        approved=approved,
+        approvable=approvable,
     )
 
 
@@ -141,10 +198,12 @@ def check_gate(
     max_age: timedelta | None = None,
     run_id: str | None = None,
     allow_at_risk: bool = True,
+    honour_approvals: bool = False,
 ) -> Verdict:
     """The verdict that opens the gate; raises :class:`GateClosedError` with every reason."""
     decision = decide_gate(
-        store, config, use_case, now=now, max_age=max_age, run_id=run_id, allow_at_risk=allow_at_risk
+        store, config, use_case, now=now, max_age=max_age, run_id=run_id, allow_at_risk=allow_at_risk,
+        honour_approvals=honour_approvals,
     )
     if not decision.open:
         raise GateClosedError(use_case, decision.reasons, run_id=decision.run_id)

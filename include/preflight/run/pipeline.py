@@ -28,7 +28,7 @@ from preflight.settings import reports_dir
 if TYPE_CHECKING:
     from openlineage.client.facet_v2.parent_run import ParentRunFacet
 
-__all__ = ["audit_one", "finish_run", "new_run_id", "run_audit", "start_run", "store_for"]
+__all__ = ["audit_one", "audit_order", "finish_run", "new_run_id", "run_audit", "start_run", "store_for"]
 
 log = logging.getLogger(__name__)
 
@@ -42,14 +42,18 @@ def store_for(config: Config) -> ResultsStore:
     return open_store(config.settings.results_url)
 
 
+def audit_order(config: Config) -> list[str]:
+    """The datasets to audit, in order: every catalog entry a use case needs, then the rest."""
+    needed = dict.fromkeys(d for uc in config.use_cases.values() for d in uc.datasets)
+    return [*needed, *(d for d in config.datasets if d not in needed)]
+
+
 def start_run(config: Config, run_id: str, *, trigger: str) -> list[str]:
-    """Record the run; return the datasets to audit (every catalog entry a use case needs,
-    then the rest of the catalog)."""
+    """Record the run; return the datasets to audit (:func:`audit_order`)."""
     store_for(config).start_run(
         run_id, started_at=datetime.now(UTC), trigger=trigger, config_dir=str(config.directory)
     )
-    needed = dict.fromkeys(d for uc in config.use_cases.values() for d in uc.datasets)
-    return [*needed, *(d for d in config.datasets if d not in needed)]
+    return audit_order(config)
 
 
 def audit_one(
@@ -126,8 +130,12 @@ def run_audit(
     run_id: str | None = None,
     on_dataset: Callable[[str, DatasetAudit], None] | None = None,
     on_start: Callable[[list[str]], None] | None = None,
+    on_evaluate: Callable[[], None] | None = None,
 ) -> RunResult:
-    """The whole audit in this process (the CLI's path; Airflow runs the same steps)."""
+    """The whole audit in this process (the CLI's path; Airflow runs the same steps).
+
+    The callbacks report progress: ``on_start`` with the datasets to audit, ``on_dataset``
+    after each, ``on_evaluate`` before the use cases are judged and the reports written."""
     run_id = run_id or new_run_id()
     datasets = start_run(config, run_id, trigger="cli")
     if on_start:
@@ -136,4 +144,6 @@ def run_audit(
         audit = audit_one(config, run_id, dataset)
         if on_dataset:
             on_dataset(dataset, audit)
+    if on_evaluate:
+        on_evaluate()
     return finish_run(config, run_id)

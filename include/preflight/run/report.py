@@ -16,27 +16,69 @@ from typing import TYPE_CHECKING, Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from preflight.model.results import DatasetAudit, RunResult, Verdict, check_status, worst_first
+from preflight.run import rendering
+from preflight.run.readable import check_state, use_case_links
 from preflight.run.store import ResultsStore
 
 if TYPE_CHECKING:
     from preflight.model.config import Config
 
-__all__ = ["CARDS_DIR", "report_dict", "run_report_dir", "write_reports"]
+__all__ = ["CARDS_DIR", "anchor", "render_html", "report_dict", "run_report_dir", "write_reports"]
 
 log = logging.getLogger(__name__)
 CARDS_DIR = "croissant"  # beside report.html: each readable dataset's Croissant card
 
-_env = Environment(
-    loader=PackageLoader("preflight.run", "templates"),
-    autoescape=select_autoescape(["html"]),
-    trim_blocks=True,
-    lstrip_blocks=True,
+_env = rendering.install(
+    Environment(
+        loader=PackageLoader("preflight.run", "templates"),
+        autoescape=select_autoescape(["html"]),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
 )
+
+
+def anchor(prefix: str, name: str) -> str:
+    """An element id for a use case or dataset section (names may hold any character)."""
+    return f"{prefix}-" + re.sub(r"[^A-Za-z0-9_-]", "-", name)
+
+
+class _Anchors:
+    """Links between the report's own sections (the UI passes page links instead)."""
+
+    def dataset(self, name: str) -> str:
+        return "#" + anchor("ds", name)
+
+    def use_case(self, name: str) -> str:
+        return "#" + anchor("uc", name)
+
+
+def render_html(run: RunResult, data: dict[str, Any]) -> str:
+    """``report.html``: verdicts and blockers first, then each use case, then each dataset."""
+    by_name = {uc["name"]: uc for uc in data["use_cases"]}
+    used_by: dict[str, list[Verdict]] = {}
+    for verdict in run.use_cases:
+        for dataset in verdict.datasets:
+            used_by.setdefault(dataset, []).append(verdict)
+    return _env.get_template("report.html").render(
+        run=run,
+        use_cases=sorted(run.use_cases, key=worst_first),
+        previous={name: uc.get("previous") for name, uc in by_name.items()},
+        summary=data["summary"],
+        links=use_case_links(run),
+        used_by=used_by,
+        nav=_Anchors(),
+        anchor=anchor,
+        cards={ds["name"]: ds["croissant"] for ds in data["datasets"] if ds.get("croissant")},
+        css=rendering.asset_text("preflight.css"),
+        js=rendering.asset_text("preflight.js"),
+    )
 
 
 def _check_dict(check: Any) -> dict[str, Any]:
     data = check.model_dump(mode="json")
     data["status"] = check_status(check)
+    data["state"] = check_state(check)  # like status, and "not_measured" when it could not be
     return data
 
 
@@ -135,7 +177,7 @@ def write_reports(
     if config is not None:
         _write_cards(run, config, run_dir, data)
     (run_dir / "report.json").write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    html = _env.get_template("report.html").render(report=data)
+    html = render_html(run, data)
     (run_dir / "report.html").write_text(html, encoding="utf-8")
     latest = reports_dir / "latest"
     latest.mkdir(parents=True, exist_ok=True)

@@ -5,7 +5,8 @@ SQLite under ``$PREFLIGHT_HOME`` by default, any SQLAlchemy URL when configured
 Alembic migrations shipped in the package. Writes are idempotent per run: saving a
 dataset audit or a verdict again for the same run replaces the earlier one, so a
 retried Airflow task never duplicates results. Reports, history checks and the UI
-plugin all read from here.
+plugin all read from here. Launch approvals (a named person's time-boxed waiver of an
+at-risk verdict, or a rejection) are only ever added, never replaced.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from alembic.config import Config as AlembicConfig
 from preflight import settings
 from preflight.engines import spec_for
 from preflight.errors import StoreError
+from preflight.model.approvals import ApprovalDecision, LaunchApproval
 from preflight.model.results import DatasetAudit, RunResult, Verdict
 
 __all__ = ["ResultsStore", "close_stores", "open_store"]
@@ -78,6 +80,23 @@ verdicts = sa.Table(
     sa.Column("readiness_level", sa.String(10)),
     sa.Column("payload", sa.JSON),
     sa.Column("decided_at", sa.DateTime(timezone=True)),
+)
+approvals = sa.Table(
+    "preflight_launch_approvals",
+    _meta,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("use_case", sa.String(250)),
+    sa.Column("run_id", sa.String(250)),
+    sa.Column("fingerprint", sa.String(64)),
+    sa.Column("verdict", sa.String(20)),
+    sa.Column("score", sa.Integer),
+    sa.Column("decision", sa.String(20)),
+    sa.Column("approver_id", sa.String(250)),
+    sa.Column("approver_name", sa.String(250)),
+    sa.Column("reason", sa.Text),
+    sa.Column("decided_at", sa.DateTime(timezone=True)),
+    sa.Column("expires_at", sa.DateTime(timezone=True)),
+    sa.Column("origin", sa.String(1000)),
 )
 
 
@@ -205,7 +224,41 @@ class ResultsStore:
                 ],
             )
 
+    def save_approval(self, approval: LaunchApproval) -> LaunchApproval:
+        """Record a launch approval (or rejection); returns it with its row id. Records
+        are only ever added: the store keeps every decision, who made it and when."""
+        values = approval.model_dump(mode="python", exclude={"id"})
+        values["decision"] = approval.decision.value
+        with self.engine.begin() as conn:
+            row_id = conn.execute(approvals.insert().values(**values)).inserted_primary_key
+        assert row_id is not None
+        return approval.model_copy(update={"id": row_id[0]})
+
     # -- reading -------------------------------------------------------------------
+
+    def launch_approvals(self, use_case: str, *, run_id: str | None = None, limit: int = 100) -> list[LaunchApproval]:
+        """Approvals and rejections of ``use_case`` (of one audit run's verdict when
+        ``run_id`` is given), the newest decision first."""
+        query = (
+            sa.select(approvals)
+            .where(approvals.c.use_case == use_case)
+            .order_by(approvals.c.decided_at.desc(), approvals.c.id.desc())
+            .limit(limit)
+        )
+        if run_id is not None:
+            query = query.where(approvals.c.run_id == run_id)
+        with self.engine.connect() as conn:
+            rows = conn.execute(query).mappings().all()
+        return [
+            LaunchApproval.model_validate({
+                **row,
+                "decision": ApprovalDecision(row["decision"]),
+                "decided_at": _aware(row["decided_at"]),
+                "expires_at": _aware(row["expires_at"]),
+            })
+            for row in rows
+        ]
+
 
     def load_audits(self, run_id: str) -> list[DatasetAudit]:
         with self.engine.connect() as conn:

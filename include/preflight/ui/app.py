@@ -8,21 +8,24 @@ Routes (relative to the mount point)::
     GET /datasets/{dataset}/croissant.json  the dataset's Croissant card (JSON-LD)
     GET /api/runs/latest                    report_dict() of the latest audit (JSON)
     GET /api/use-cases/{use_case}/history   past verdicts of a use case (JSON)
-    GET /static/{filename}                  the stylesheet and the navigation icon
+    GET /static/{filename}                  the stylesheet, the script and the navigation icon
 
 Pages take ``?run=<run id>`` to show an earlier audit. Every route, the static files
 included, depends on Airflow's ``get_user``: anonymous requests get 401, invalid
-tokens 403. The configuration and the results store are opened per request, so the
-pages always show what the last audit stored, and a new configuration needs no restart.
+tokens 403. The results store is opened per request from the results URL alone
+(:func:`preflight.settings.configured_results_url`), so the pages always show what the
+last audit stored. The configuration is loaded per request only to say, in a banner
+above those results, what is wrong with it: a broken configuration never stops a page.
+
+The pages share their look with ``report.html`` (``preflight.run.rendering``): the
+macros, the stylesheet and the script live in ``preflight/run/templates``.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -30,13 +33,14 @@ from urllib.parse import quote, urlencode
 from airflow.api_fastapi.core_api.security import get_user
 from fastapi import Depends, FastAPI, HTTPException, Request
 from fastapi.responses import FileResponse, HTMLResponse, JSONResponse, Response
-from jinja2 import ChainableUndefined, Environment, FileSystemLoader
+from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from preflight import settings
-from preflight.errors import PreflightError, StoreError
+from preflight.errors import ConfigError, PreflightError, StoreError
 from preflight.model.config import Config
 from preflight.model.results import RunResult
+from preflight.run import rendering
 from preflight.run.store import ResultsStore
 from preflight.ui import views
 
@@ -45,13 +49,15 @@ __all__ = ["AIRFLOW_DAG_ID", "build_app"]
 AIRFLOW_DAG_ID = "preflight_audit"
 _HERE = Path(__file__).resolve().parent
 _STATIC = {
-    "preflight.css": ("text/css; charset=utf-8", _HERE / "static" / "preflight.css"),
+    "preflight.css": ("text/css; charset=utf-8", rendering.ASSETS / "preflight.css"),
+    "preflight.js": ("text/javascript; charset=utf-8", rendering.ASSETS / "preflight.js"),
     "icon.svg": ("image/svg+xml", _HERE / "static" / "icon.svg"),
 }
-# No script runs on these pages, and only Airflow's own UI may frame them.
+# Only this app's own script runs (local times, links that leave the frame), nothing is
+# fetched from elsewhere, and only Airflow's own UI may frame these pages.
 _CSP = (
-    "default-src 'none'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
-    "frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
+    "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; frame-ancestors 'self'; base-uri 'none'; form-action 'none'"
 )
 
 
@@ -62,45 +68,6 @@ def _static_version() -> str:
     return digest.hexdigest()[:10]
 
 
-def _format_time(value: Any) -> str:
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return value
-    if not isinstance(value, datetime):
-        return "—" if value is None else str(value)
-    return value.strftime(
-        "%Y-%m-%d %H:%M UTC" if value.utcoffset() is not None else "%Y-%m-%d %H:%M"
-    )
-
-
-def _format_day(value: Any) -> str:
-    return value.strftime("%Y-%m-%d") if isinstance(value, datetime) else _format_time(value)
-
-
-def _format_clock(value: Any) -> str:
-    if not isinstance(value, datetime):
-        return ""
-    return value.strftime("%H:%M UTC" if value.utcoffset() is not None else "%H:%M")
-
-
-def _format_value(value: Any, digits: int = 2) -> str:
-    if value is None:
-        return "—"
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return (
-            f"{value:,.{digits}f}".rstrip("0").rstrip(".") if abs(value) < 1e15 else f"{value:.3g}"
-        )
-    if isinstance(value, int):
-        return f"{value:,}"
-    if isinstance(value, dict | list | tuple):
-        return json.dumps(value, default=str, ensure_ascii=False)
-    return str(value)
-
-
 def _percent(part: Any, whole: Any) -> str:
     if not isinstance(part, int | float) or not isinstance(whole, int | float) or not whole:
         return ""
@@ -109,7 +76,10 @@ def _percent(part: Any, whole: Any) -> str:
 
 def _templates() -> Environment:
     env = Environment(
-        loader=FileSystemLoader(str(_HERE / "templates")),
+        # The UI's pages first, then the macros they share with the report.
+        loader=ChoiceLoader(
+            [FileSystemLoader(str(_HERE / "templates")), FileSystemLoader(str(rendering.ASSETS))]
+        ),
         autoescape=True,  # every value is escaped, whatever the template's name
         trim_blocks=True,
         lstrip_blocks=True,
@@ -117,11 +87,25 @@ def _templates() -> Environment:
         # it empty rather than fail the page.
         undefined=ChainableUndefined,
     )
-    env.filters.update(when=_format_time, day=_format_day, clock=_format_clock, value=_format_value)
-    env.globals.update(
-        percent=_percent, is_airflow_run=views.is_airflow_run, status_of=views.check_status
-    )
+    rendering.install(env)
+    env.globals.update(percent=_percent, is_airflow_run=views.is_airflow_run)
     return env
+
+
+def _config_problems() -> list[str]:
+    """What is wrong with the configuration, one line per problem (file and field first);
+    empty when it loads. Never raises: the pages show the stored results regardless."""
+    from preflight.config import load_config
+
+    try:
+        load_config()
+    except ConfigError as exc:
+        return [str(problem) for problem in (getattr(exc, "errors", None) or [exc])]
+    except PreflightError as exc:
+        return [f"{type(exc).__name__}: {exc}"]
+    except Exception as exc:  # a bug in loading must not take the pages down with it
+        return [f"the configuration could not be loaded ({type(exc).__name__})"]
+    return []
 
 
 class _Page:
@@ -166,9 +150,12 @@ class _Page:
     def dag_run(self, run_id: str) -> str:
         """The Airflow 3 UI's page of the DAG run that produced ``run_id``.
 
-        Links to Airflow carry no ``target``: the UI frames external views in a sandbox
-        without ``allow-top-navigation`` or ``allow-popups``, so ``_top``/``_blank`` clicks
-        are silently dropped there; a plain link at least opens the page (in the frame).
+        Templates mark links that leave Preflight with ``data-top``. Airflow 3.3 frames a
+        nav external view in an iframe sandboxed with ``allow-scripts allow-same-origin
+        allow-forms allow-downloads``: no ``allow-top-navigation`` and no ``allow-popups``,
+        so ``target="_top"``/``"_blank"`` are silently dropped, and a plain link would open
+        a second Airflow UI inside the frame. ``preflight.js`` follows such links from
+        Airflow's own (same-origin) document instead, which may navigate its window.
         """
         return f"{self.airflow}/dags/{AIRFLOW_DAG_ID}/runs/{quote(run_id, safe='')}"
 
@@ -176,12 +163,36 @@ class _Page:
         return f"{self.airflow}/"
 
 
+def _hide_password(url: str) -> tuple[str, str | None]:
+    """``url`` safe to show (password as ``***``), and the password to scrub from messages."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        parsed = make_url(url)
+    except Exception:  # not a URL at all: show nothing of it
+        return "<unparseable url>", None
+    return parsed.render_as_string(hide_password=True), parsed.password
+
+
 @contextmanager
 def _open_store() -> Iterator[ResultsStore]:
     # The results URL comes from settings alone: a broken catalog never hides stored results.
     from preflight.run.store import open_store
 
-    yield open_store(settings.configured_results_url())
+    url = settings.configured_results_url()
+    try:
+        store = open_store(url)
+    except PreflightError:
+        raise
+    except Exception as exc:  # an unreachable database, a missing directory: say which
+        shown, password = _hide_password(url)
+        reason = (str(exc).strip().splitlines() or [""])[0][:200]
+        if password:
+            reason = reason.replace(password, "***")
+        raise StoreError(
+            f"the results store at {shown} cannot be opened: {type(exc).__name__}: {reason}"
+        ) from exc
+    yield store
 
 
 def _config_or_none() -> Config | None:
@@ -226,8 +237,26 @@ def build_app() -> FastAPI:
         request: Request, template: str, status_code: int = 200, **context: Any
     ) -> HTMLResponse:
         page = _Page(request, request.query_params.get("run"), version)
+        context.setdefault("config_problems", _config_problems())
         html = templates.get_template(template).render(page=page, **context)
         return HTMLResponse(html, status_code=status_code)
+
+    def error_page(request: Request, status: int, detail: Any) -> HTMLResponse:
+        # The stylesheet is inlined: a 401 page cannot load /static (it needs a login too).
+        return render(
+            request,
+            "error.html",
+            status,
+            status=status,
+            detail=detail,
+            css=rendering.asset_text("preflight.css"),
+            # A link back to the overview only where it does not lead to this same error.
+            on_overview=request.url.path.rstrip("/") == page_root(request),
+            config_problems=[],  # the error is the news; the banner would repeat or confuse
+        )
+
+    def page_root(request: Request) -> str:
+        return str(request.scope.get("root_path", "")).rstrip("/")
 
     @app.middleware("http")
     async def security_headers(request: Request, call_next: Any) -> Response:
@@ -248,15 +277,7 @@ def build_app() -> FastAPI:
             return JSONResponse(
                 {"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers
             )
-        css = _STATIC["preflight.css"][1].read_text(encoding="utf-8")
-        return render(
-            request,
-            "error.html",
-            exc.status_code,
-            status=exc.status_code,
-            detail=exc.detail,
-            css=css,
-        )
+        return error_page(request, exc.status_code, exc.detail)
 
     @app.exception_handler(PreflightError)
     async def preflight_error(request: Request, exc: PreflightError) -> Response:
@@ -264,8 +285,7 @@ def build_app() -> FastAPI:
         detail = f"{type(exc).__name__}: {exc}"
         if "/api/" in request.url.path:
             return JSONResponse({"detail": detail}, status_code=500)
-        css = _STATIC["preflight.css"][1].read_text(encoding="utf-8")
-        return render(request, "error.html", 500, status=500, detail=detail, css=css)
+        return error_page(request, 500, detail)
 
     @app.get("/", response_class=HTMLResponse, name="overview")
     def overview(request: Request, run: str | None = None) -> HTMLResponse:

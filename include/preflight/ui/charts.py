@@ -10,6 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from preflight.run.readable import SCORE_RANGES
+
 __all__ = ["LineageGraph", "TrendChart", "lineage_graph", "trend_chart"]
 
 
@@ -38,6 +40,8 @@ class TrendChart:
     points: tuple[TrendPoint, ...]
     gridlines: tuple[tuple[int, float], ...]  # (score, y)
     x_labels: tuple[tuple[float, str, str], ...]  # (x, text, text-anchor)
+    ranges: tuple[tuple[str, float, float], ...] = ()  # (verdict, y top, y bottom) shaded
+    day: str | None = None  # every audit was on this day: the axis shows times only
 
     @property
     def polyline(self) -> str:
@@ -61,9 +65,11 @@ def trend_chart(
 
     n = len(history)
     points = []
+    moments = []
     for i, row in enumerate(history):
         x = left + (plot_w / 2 if n == 1 else plot_w * i / (n - 1))
         when = row.get("decided_at")
+        moments.append(when if hasattr(when, "strftime") else None)
         label = (
             when.strftime("%Y-%m-%d %H:%M")
             if when is not None and hasattr(when, "strftime")
@@ -87,18 +93,40 @@ def trend_chart(
     def anchor(i: int) -> str:  # keep the outermost labels inside the drawing
         return "middle" if n == 1 else ("start" if i == 0 else ("end" if i == n - 1 else "middle"))
 
+    labels, day = _axis_labels([moments[i] for i in picked], moments)
     x_labels = tuple(
         (
             points[i].x
             - (left - 8 if anchor(i) == "start" else 0)
             + (right - 4 if anchor(i) == "end" else 0),
-            points[i].label[:10],
+            label if label is not None else points[i].label[:10],
             anchor(i),
         )
-        for i in picked
+        for i, label in zip(picked, labels, strict=True)
     )
-    gridlines = tuple((s, y_of(s)) for s in (0, 25, 50, 75, 100))
-    return TrendChart(width, height, left, right, top, bottom, tuple(points), gridlines, x_labels)
+    # The verdicts' score ranges, shaded behind the line; grid lines at their edges.
+    gridlines = tuple((s, y_of(s)) for s in (0, 50, 80, 100))
+    ranges = tuple(
+        (verdict, y_of(high + (1 if high < 100 else 0)), y_of(low))
+        for verdict, (low, high) in SCORE_RANGES.items()
+    )
+    return TrendChart(
+        width, height, left, right, top, bottom, tuple(points), gridlines, x_labels, ranges, day
+    )
+
+
+def _axis_labels(picked: list[Any], every: list[Any]) -> tuple[list[str | None], str | None]:
+    """Axis labels that tell the labelled audits apart: dates when their days differ, times
+    when they share a day (and that day, once, when every audit is on it)."""
+    if not picked or any(m is None for m in picked):
+        return [None] * len(picked), None
+    days = [m.strftime("%Y-%m-%d") for m in picked]
+    if len(set(days)) == len(days):
+        return days, None
+    all_days = {m.strftime("%Y-%m-%d") for m in every if m is not None}
+    if len(all_days) == 1:
+        return [m.strftime("%H:%M") for m in picked], days[0]
+    return [m.strftime("%m-%d %H:%M") for m in picked], None
 
 
 # --------------------------------------------------------------------------- lineage

@@ -10,13 +10,13 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from preflight.model.results import (
-    STATUS_RANK,
-    Check,
-    DatasetAudit,
-    RunResult,
-    Verdict,
-    check_status,
+from preflight.model.results import Check, DatasetAudit, RunResult, Verdict
+from preflight.run.readable import (
+    UseCaseLink,
+    check_state,
+    failing_first,
+    first_blocker,
+    use_case_links,
 )
 from preflight.run.store import ResultsStore
 from preflight.ui.charts import LineageGraph, TrendChart, lineage_graph, trend_chart
@@ -27,6 +27,7 @@ __all__ = [
     "UseCaseView",
     "dataset_view",
     "is_airflow_run",
+    "dataset_users",
     "overview_rows",
     "use_case_view",
 ]
@@ -57,15 +58,6 @@ def is_airflow_run(run_id: str) -> bool:
     return not run_id.startswith("cli__")
 
 
-
-def _check_order(check: Check) -> tuple[int, int, str]:
-    return (
-        STATUS_RANK[check_status(check)],
-        check.severity.rank,
-        check.id,
-    )
-
-
 def _previous(history: list[dict[str, Any]], run_id: str) -> dict[str, Any] | None:
     """The audit before ``run_id`` in a use case's history (oldest first)."""
     index = next((i for i, row in enumerate(history) if row["run_id"] == run_id), len(history))
@@ -84,9 +76,7 @@ class UseCaseRow:
     @property
     def headline(self) -> str | None:
         """The first blocker's message (without its fix), else the top-ranked fix's."""
-        blocker = next(
-            (c for c in self.verdict.checks if c.failing and c.severity.value == "blocker"), None
-        )
+        blocker = first_blocker(self.verdict)
         if blocker is not None:
             return blocker.message
         if self.verdict.blockers:
@@ -139,7 +129,7 @@ class UseCaseView:
     verdict: Verdict
     blockers: tuple[Blocker, ...]
     checks: tuple[Check, ...]  # failing first
-    counts: dict[str, int]  # passed / failed / waived
+    counts: dict[str, int]  # not_measured / failed / waived / passed
     datasets: tuple[DatasetAudit | str, ...]  # the audit, or just the name if it was not audited
     history: list[dict[str, Any]]
     previous: dict[str, Any] | None
@@ -159,15 +149,15 @@ def use_case_view(run: RunResult, store: ResultsStore, name: str) -> UseCaseView
         )
     else:
         blockers = tuple(Blocker(None, line) for line in verdict.blockers)
-    counts = {"passed": 0, "failed": 0, "waived": 0}
+    counts = {"not_measured": 0, "failed": 0, "waived": 0, "passed": 0}
     for check in verdict.checks:
-        counts[check_status(check)] += 1
+        counts[check_state(check)] += 1
     audits = {a.name: a for a in run.datasets}
     history = store.use_case_history(name)
     return UseCaseView(
         verdict=verdict,
         blockers=blockers,
-        checks=tuple(sorted(verdict.checks, key=_check_order)),
+        checks=tuple(failing_first(verdict.checks)),
         counts=counts,
         datasets=tuple(audits.get(d, d) for d in verdict.datasets),
         history=history,
@@ -197,6 +187,8 @@ class DatasetView:
     lineage: dict[str, Any] | None
     graph: LineageGraph | None
     history: list[DatasetAudit]
+    # (dataset, check id) -> the use-case requirements judged from that check
+    links: dict[tuple[str, str], list[UseCaseLink]]
 
 
 def _subgroups(dimension: str, checks: list[Check]) -> tuple[tuple[str, tuple[Check, ...]], ...]:
@@ -217,7 +209,7 @@ def dataset_view(run: RunResult, store: ResultsStore, name: str) -> DatasetView 
     if audit is None:
         return None
     by_dimension: dict[str, list[Check]] = {}
-    for check in sorted(audit.checks, key=_check_order):
+    for check in failing_first(audit.checks):
         by_dimension.setdefault(check.dimension.value, []).append(check)
     ordered = sorted(
         by_dimension,
@@ -246,4 +238,5 @@ def dataset_view(run: RunResult, store: ResultsStore, name: str) -> DatasetView 
         lineage=lineage,
         graph=lineage_graph(name, lineage),
         history=store.dataset_history(name, before=run.run_id, limit=10),
+        links=use_case_links(run),
     )

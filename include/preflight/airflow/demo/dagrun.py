@@ -1,12 +1,14 @@
 """Run one DAG of the dags folder through ``dag.test()`` (``python -m preflight.airflow.demo.dagrun DAG_ID``).
 
 Runs in its own process so Airflow reads the environment :mod:`preflight.airflow.env`
-prepared. Prints ``run_id=<id> state=<state>`` last; exit code 0 whatever the DAG's
-state (a failed gate is an expected outcome), 2 when the DAG cannot be run at all.
+prepared. Prints one ``preflight-task {json}`` line per task instance (task id, map index,
+label, final state), then ``run_id=<id> state=<state>`` last; exit code 0 whatever the
+DAG's state (a failed gate is an expected outcome), 2 when the DAG cannot be run at all.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 from pathlib import Path
@@ -36,6 +38,24 @@ def flush_openlineage() -> None:
         pass
 
 
+def print_task_states(dag_run) -> None:  # noqa: ANN001 - an Airflow DagRun
+    """One line per task instance, so the caller can tell a closed gate from a crash."""
+    from airflow.utils.session import create_session
+
+    try:
+        with create_session() as session:
+            for ti in dag_run.get_task_instances(session=session):
+                record = {
+                    "task_id": ti.task_id,
+                    "map_index": ti.map_index,
+                    "label": ti.rendered_map_index or "",
+                    "state": str(ti.state.value if hasattr(ti.state, "value") else ti.state),
+                }
+                print("preflight-task " + json.dumps(record), flush=True)
+    except Exception as exc:  # the states are a courtesy; the run's own state still counts
+        print(f"could not list task states: {type(exc).__name__}: {exc}", flush=True)
+
+
 def main(argv: list[str]) -> int:
     if len(argv) != 1:
         print("usage: python -m preflight.airflow.demo.dagrun DAG_ID", file=sys.stderr)
@@ -43,6 +63,7 @@ def main(argv: list[str]) -> int:
     dag = load_dag(argv[0])
     dag_run = dag.test()
     flush_openlineage()
+    print_task_states(dag_run)
     print(f"run_id={dag_run.run_id} state={dag_run.state}")
     return 0
 

@@ -58,6 +58,7 @@ __all__ = [
     "PiiScan",
     "PiiSpan",
     "find_pii",
+    "holds_pii_candidate",
     "mask",
     "redact",
     "scan_texts",
@@ -282,6 +283,14 @@ def redact(text: str, *, context: Sequence[str] = ()) -> str:
         return text
     candidates = _candidates(text, _context_from(context))
     return _mask_strictly(text, _resolve(candidates))
+
+
+def holds_pii_candidate(text: str, *, context: Sequence[str] = ()) -> bool:
+    """Whether :func:`redact` would mask an entity in ``text``: any recognizer matches
+    anything, at any score, or a word holds an "@"."""
+    if not _MAY_HOLD_PII.search(text):
+        return False
+    return bool(_AT_TOKEN.search(text)) or bool(_candidates(text, _context_from(context)))
 
 
 def _example(text: str, spans: list[PiiSpan], entity: str) -> str:
