@@ -5,6 +5,8 @@ columns, then times in the same run :func:`preflight.measure.profile.profile_tab
 statement building, normalisation included) and one hand-written aggregate query that
 computes the same figures. The two run ``repeat`` times, interleaved, and the best time
 of each is kept, so neither a cold page cache nor a burst of load decides the ratio.
+It also times the profile through the audit's guarded engine (read-only, a progress
+handler enforcing the statement timeout) against the plain engine: what the guards cost.
 
     python -m bench.profile_bench               # 1,000,000 rows
     python -m bench.profile_bench --rows 100000
@@ -23,7 +25,9 @@ from typing import Any
 import sqlalchemy as sa
 
 from bench.tables import bench_home, write_table
+from preflight.engines import engine_for
 from preflight.measure.profile import profile_table
+from preflight.model.config import SourceConfig
 
 TABLE = "orders"
 CATEGORIES = ["books", "garden", "toys", "food", "music", "tools", "sport", "baby"]
@@ -117,16 +121,20 @@ def run(rows: int = 1_000_000, repeat: int = 3) -> dict[str, Any]:
         with engine.connect() as conn:
             return conn.exec_driver_sql(HAND_WRITTEN_SQL).one()
 
-    hand_times, profile_times = [], []
+    guarded = engine_for(SourceConfig(url=f"sqlite:///{path}"))
+    hand_times, profile_times, guarded_times = [], [], []
     try:
-        # Interleaved, best of each: a burst of load elsewhere hits both alike.
+        # Interleaved, best of each: a burst of load elsewhere hits all alike.
         for _ in range(repeat):
             seconds, hand_row = _timed(hand_written)
             hand_times.append(seconds)
             seconds, profile = _timed(lambda: profile_table(engine, TABLE))
             profile_times.append(seconds)
+            seconds, _ = _timed(lambda: profile_table(guarded, TABLE))
+            guarded_times.append(seconds)
     finally:
         engine.dispose()
+        guarded.dispose()
     hand_seconds, profile_seconds = min(hand_times), min(profile_times)
 
     # The two must have measured the same work: spot-check a few figures.
@@ -145,6 +153,8 @@ def run(rows: int = 1_000_000, repeat: int = 3) -> dict[str, Any]:
         "profile_seconds": profile_seconds,
         "hand_written_seconds": hand_seconds,
         "ratio": profile_seconds / hand_seconds,
+        "guarded_seconds": min(guarded_times),
+        "guard_ratio": min(guarded_times) / profile_seconds,
         "statements": profile.statements,
         "repeat": repeat,
     }
@@ -166,6 +176,11 @@ def _print(result: dict[str, Any]) -> None:
         f"{result['hand_written_seconds']:.3f} s",
     )
     table.add_row("ratio profile / hand-written", f"{result['ratio']:.2f}x")
+    table.add_row(
+        f"profile through the audit's guarded engine (best of {result['repeat']})",
+        f"{result['guarded_seconds']:.3f} s",
+    )
+    table.add_row("ratio guarded / plain engine", f"{result['guard_ratio']:.2f}x")
     table.add_row("profile statements", str(result["statements"]))
     built = result["build_seconds"]
     table.add_row("table build", "cached" if built is None else f"{built:.1f} s")

@@ -23,7 +23,7 @@ from preflight.airflow.demo.operators import BuildDemoTableOperator
     catchup=False,
     doc_md=__doc__,
     tags=["preflight", "demo"],
-    default_args={"owner": "preflight", "retries": 1, "retry_delay": timedelta(seconds=10)},
+    default_args={"owner": "preflight", "retries": 1, "retry_delay": timedelta(seconds=10), "execution_timeout": timedelta(minutes=30)},
 )
 def preflight_demo_warehouse() -> None:
     articles = BuildDemoTableOperator(task_id="build_articles", table="articles")

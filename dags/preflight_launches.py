@@ -47,7 +47,7 @@ def launch_dag(use_case: str) -> None:
         doc_md=__doc__,
         description=f"Launches {use_case} when its Preflight gate passes (demo stand-in)",
         tags=["preflight", "launch", "demo"],
-        default_args={"owner": "preflight", "retries": 1, "retry_delay": timedelta(seconds=30)},
+        default_args={"owner": "preflight", "retries": 1, "retry_delay": timedelta(seconds=30), "execution_timeout": timedelta(hours=1)},
         max_active_runs=1,
     )
     def launch() -> None:

@@ -3,11 +3,16 @@
     PREFLIGHT_TEST_POSTGRES_URL   e.g. postgresql+psycopg2://postgres@127.0.0.1:5432/test
     PREFLIGHT_TEST_MARIADB_URL    e.g. mysql+pymysql://root@127.0.0.1:3306/test
 
-SQLite always runs. When a variable is absent, a local server answering on its default
-port with those default URLs (the development machines' setup) is found by itself, so a
-plain `make test` runs the engine tests too; set the variable to an empty value to skip
-that engine instead. An engine with no URL skips its variant with the reason; `.ci/run`
-sets both, and PREFLIGHT_REQUIRE_ENGINES=1, so that in CI they must run.
+SQLite and DuckDB (a database file, plus Parquet/CSV through ``path:`` datasets) always
+run. When a variable is absent, a local server answering on its default port with those
+default URLs (the development machines' setup) is found by itself, so a plain `make
+test` runs the engine tests too; set the variable to an empty value to skip that engine
+instead. An engine with no URL skips its variant with the reason; `.ci/run` sets both,
+and PREFLIGHT_REQUIRE_ENGINES=1, so that in CI they must run.
+
+``scratch`` runs a test on SQLite, PostgreSQL and MariaDB; ``any_scratch`` on DuckDB too,
+for the cases that apply to it. A scratch engine is writable (it builds the fixtures);
+the audit reads through its own guarded engine (``preflight.engines.engine_for``).
 """
 
 from __future__ import annotations
@@ -104,14 +109,25 @@ class Scratch:
         return table
 
     def drop_all(self) -> None:
+        if self.dialect == "duckdb":
+            # The file lives in tmp_path; DuckDB allows one writer, so just let go of it.
+            self.engine.dispose()
+            return
         for table in reversed(self.created):
             table.drop(self.engine, checkfirst=True)
+        self.engine.dispose()
+
+    def release(self) -> None:
+        """Close the writable connections before a read-only engine opens the database
+        (DuckDB refuses one process two configurations of the same file)."""
         self.engine.dispose()
 
 
 def _scratch_for(dialect: str, tmp_path: Path) -> Scratch:
     if dialect == "sqlite":
         url = f"sqlite:///{tmp_path / 'scratch.db'}"
+    elif dialect == "duckdb":
+        url = f"duckdb:///{tmp_path / 'scratch.duckdb'}"
     else:
         url = os.environ.get(ENGINE_ENV[dialect], "")
         if not url:
@@ -127,6 +143,16 @@ def _scratch_for(dialect: str, tmp_path: Path) -> Scratch:
 @pytest.fixture(params=["sqlite", "postgresql", "mariadb"])
 def scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scratch]:
     """The same test once per engine: SQLite, PostgreSQL, MariaDB."""
+    db = _scratch_for(request.param, tmp_path)
+    try:
+        yield db
+    finally:
+        db.drop_all()
+
+
+@pytest.fixture(params=["sqlite", "postgresql", "mariadb", "duckdb"])
+def any_scratch(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Scratch]:
+    """The same test once per engine, DuckDB included."""
     db = _scratch_for(request.param, tmp_path)
     try:
         yield db

@@ -147,12 +147,15 @@ def validate(
     offline: Annotated[bool, typer.Option("--offline", help="Do not connect to the sources to check column names.")] = False,
 ) -> None:
     """Validate the configuration: YAML syntax, fields, types, ranges and references, the
-    Great Expectations suites, and (unless --offline) every column name against its table.
-    Lists every problem and exits 2 when there is one."""
+    Great Expectations suites, each source's driver, and (unless --offline) every column
+    name against its table. Lists every problem and exits 2 when there is one."""
+    from preflight.engines import check_sources
     from preflight.measure.checks.gx_suite import check_suites
 
     cfg = _config(config)
     problems, notes = check_suites(cfg)
+    # A URL whose driver is missing (a plain mysql://) fails here, with the URL to write.
+    problems = [*check_sources(cfg), *problems]
     if not offline:
         from preflight.measure.catalog import check_columns
 
@@ -331,23 +334,24 @@ def profile(
     schema: Annotated[str | None, typer.Option(help="Schema name.")] = None,
     approximate: Annotated[bool, typer.Option(help="Use the engine's approximate distinct count.")] = False,
 ) -> None:
-    """Profile one table in one SQL pass and print the profile as JSON."""
+    """Profile one table in one SQL pass and print the profile as JSON (read-only, with the
+    default connect, statement and lock timeouts)."""
     import sqlalchemy as sa
 
-    from preflight.engines.connect import expand_env, redact
+    from preflight.engines import db_reason, engine_for, redact
     from preflight.measure.profile import TableNotFoundError, profile_table
+    from preflight.model.config import SourceConfig
 
-    engine = sa.create_engine(expand_env(url))
+    engine = engine_for(SourceConfig.model_construct(url=url))  # a SourceError exits 2
     try:
         result = profile_table(engine, table, schema, approximate_distinct=approximate)
     except TableNotFoundError as exc:
         err.print(f"[red]error[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
     except sa.exc.SQLAlchemyError as exc:
-        err.print(f"[red]error[/] cannot profile {table} at {redact(url)}: {type(exc).__name__}")
+        reason = db_reason(exc, engine, names=(table, schema or ""))
+        err.print(f"[red]error[/] cannot profile {table} at {redact(engine.url)}: {reason}")
         raise typer.Exit(EXIT_ERROR) from None
-    finally:
-        engine.dispose()
     from preflight.measure.redaction import redact_profile
 
     sys.stdout.write(json.dumps(redact_profile(result).model_dump(mode="json"), indent=2) + "\n")
@@ -361,7 +365,7 @@ def suggest(
 ) -> None:
     """Write a baseline GX suite for DATASET from its profile, for a person to review."""
     from preflight.authoring.suggest import write_suggested_suite
-    from preflight.engines.connect import engine_for
+    from preflight.engines import engine_for_dataset
     from preflight.measure.profile import profile_table
 
     cfg = _config(config)
@@ -369,7 +373,7 @@ def suggest(
         err.print(f"[red]error[/] unknown dataset {dataset!r}{_did_you_mean(dataset, cfg.datasets)}", highlight=False)
         raise typer.Exit(EXIT_ERROR)
     entry = cfg.datasets[dataset]
-    engine = engine_for(cfg.sources[entry.source])
+    engine = engine_for_dataset(cfg, dataset)
     target = settings.expectations_dir(cfg.directory, cfg.settings.expectations_dir) / f"{dataset}.json"
     try:
         written = write_suggested_suite(

@@ -24,7 +24,13 @@ from pydantic import ValidationError
 from preflight import settings
 from preflight.errors import ConfigError, did_you_mean
 from preflight.judge.kinds import kind_names, load_kind
-from preflight.model.config import Config, Settings, _ConfigFile
+from preflight.model.config import (
+    IMPLICIT_DUCKDB_SOURCE,
+    Config,
+    Settings,
+    SourceConfig,
+    _ConfigFile,
+)
 from preflight.model.contract import DatasetContract
 from preflight.model.strict_yaml import StrictLoader
 
@@ -153,6 +159,11 @@ def load_config(directory: Path | str | None = None) -> Config:
     problems.raise_if_any()  # references are checked only on files that parsed
 
     loaded = _load_contracts(contracts, sections, origins)
+    if IMPLICIT_DUCKDB_SOURCE not in sections["sources"] and any(
+        d.path and d.source == IMPLICIT_DUCKDB_SOURCE for d in sections["datasets"].values()
+    ):
+        # `path:` datasets without a source read their files through an in-memory DuckDB.
+        sections["sources"][IMPLICIT_DUCKDB_SOURCE] = SourceConfig(url="duckdb:///:memory:")
     config = Config(
         directory=root,
         settings=found_settings or Settings(),

@@ -34,13 +34,20 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 __all__ = [
     "OFFLINE_DEFAULTS",
     "config_dir",
     "configured_results_url",
     "expand_env",
+    "expand_env_with",
+    "expand_url",
     "expectations_dir",
     "lineage_file",
     "log_level",
@@ -94,26 +101,67 @@ def expand_env(text: str) -> str:
 
     Raises :class:`~preflight.errors.SourceError` naming the variable when it is unset.
     """
+    return expand_env_with(text, lambda value: value)
+
+
+def expand_env_with(text: str, transform: Callable[[str], str]) -> str:
+    """:func:`expand_env`, passing each value through ``transform`` (e.g. URL-encoding)."""
     from preflight.errors import SourceError
 
     def value(match: re.Match[str]) -> str:
         name = match.group(1)
         if name == "PREFLIGHT_HOME":
-            return str(preflight_home())
+            return transform(str(preflight_home()))
         if name not in os.environ:
             raise SourceError(f"environment variable {name} is not set")
-        return os.environ[name]
+        return transform(os.environ[name])
 
     return _VAR.sub(value, text)
 
 
+def expand_url(template: str) -> URL:
+    """A SQLAlchemy URL with ``${VAR}`` expanded inside each component.
+
+    The URL is parsed before expansion, so a value holding ``@``, ``:``, ``/`` or ``%``
+    lands in its component intact (SQLAlchemy encodes it when rendering). A template
+    that does not parse as it stands (``${PORT}`` as the port) is expanded first, every
+    value percent-encoded.
+    """
+    from urllib.parse import quote
+
+    from sqlalchemy.engine import make_url
+
+    from preflight.errors import SourceError
+
+    try:
+        url = make_url(template)
+    except Exception:
+        try:
+            return make_url(expand_env_with(template, lambda value: quote(value, safe="")))
+        except SourceError:
+            raise
+        except Exception:
+            raise SourceError("the URL is not a SQLAlchemy URL (dialect+driver://...)") from None
+    updates: dict[str, Any] = {}
+    for part in ("username", "password", "host", "database"):
+        value = getattr(url, part)
+        if value is not None and "${" in str(value):
+            updates[part] = expand_env(str(value))
+    if any("${" in str(v) for v in url.query.values()):
+        updates["query"] = {
+            k: (tuple(expand_env(x) for x in v) if isinstance(v, tuple) else expand_env(v))
+            for k, v in url.query.items()
+        }
+    return url.set(**updates) if updates else url
+
+
 def results_url(configured: str | None = None) -> str:
     """``$PREFLIGHT_RESULTS_URL``, else ``configured`` (``settings.results_url``, ``${VAR}``
-    expanded), else SQLite at ``$PREFLIGHT_HOME/results.db``."""
+    expanded per URL component), else SQLite at ``$PREFLIGHT_HOME/results.db``."""
     if env := os.environ.get("PREFLIGHT_RESULTS_URL"):
         return env
     if configured:
-        return expand_env(configured)
+        return expand_url(configured).render_as_string(hide_password=False)
     return f"sqlite:///{preflight_home() / 'results.db'}"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -32,6 +33,17 @@ def test_every_dag_has_tags_retries_and_docs(dagbag) -> None:  # noqa: ANN001
         assert dag.tags, f"{dag_id} has no tags"
         assert dag.doc_md, f"{dag_id} has no doc_md"
         assert dag.default_args.get("retries", 0) >= 1, f"{dag_id} has no retries"
+
+
+def test_every_task_is_bounded_in_time(dagbag) -> None:  # noqa: ANN001
+    """A database that never answers must not hold a worker slot forever."""
+    for dag_id, dag in dagbag.dags.items():
+        for task_id, task in dag.task_dict.items():
+            timeout = task.partial_kwargs.get("execution_timeout") if task.is_mapped else task.execution_timeout
+            assert timeout is not None, f"{dag_id}.{task_id} has no execution_timeout"
+            assert timedelta(0) < timeout <= timedelta(hours=2), f"{dag_id}.{task_id}: {timeout}"
+    audit = dagbag.dags["preflight_audit"].task_dict
+    assert audit["audit_dataset"].partial_kwargs["execution_timeout"] == timedelta(hours=2)
 
 
 def test_audit_dag_shape(dagbag) -> None:  # noqa: ANN001

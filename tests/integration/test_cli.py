@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sqlite3
 import subprocess
 import sys
 from pathlib import Path
@@ -47,9 +48,16 @@ def test_profile_command_matches_pandas(scratch) -> None:  # noqa: ANN001
 
 
 def test_profile_command_missing_table_exits_2(tmp_path: Path) -> None:
+    sqlite3.connect(tmp_path / "x.db").close()
     done = _cli("profile", "--url", f"sqlite:///{tmp_path / 'x.db'}", "--table", "nope")
     assert done.returncode == 2
     assert "nope" in done.stderr
+
+
+def test_profile_command_never_creates_a_missing_database(tmp_path: Path) -> None:
+    done = _cli("profile", "--url", f"sqlite:///{tmp_path / 'x.db'}", "--table", "nope")
+    assert done.returncode == 2
+    assert "does not exist" in done.stderr and not (tmp_path / "x.db").exists()
 
 
 def test_suggest_on_a_demo_dataset(tmp_path: Path) -> None:

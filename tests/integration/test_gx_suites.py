@@ -298,7 +298,7 @@ def test_scrubber_removes_the_password_in_any_spelling():
     from preflight.measure.checks.gx_suite import _scrubber
 
     url = sa.make_url("postgresql+psycopg2://audit:p%40ss%2Fw0rd@db.example:5432/warehouse")
-    scrub = _scrubber(url)
+    scrub = _scrubber(sa.create_engine(url), "orders", None)
     for leaked in (
         url.render_as_string(hide_password=False),
         "password p@ss/w0rd was refused",

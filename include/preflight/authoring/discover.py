@@ -21,7 +21,7 @@ import yaml
 from pydantic import ValidationError
 from sqlalchemy.engine import Engine, Inspector
 
-from preflight.engines.connect import engine_for
+from preflight.engines import db_reason, engine_for
 from preflight.errors import ConfigError, SourceError
 from preflight.model.config import Config, DatasetConfig
 
@@ -83,8 +83,8 @@ def discover_source(
         inspector = sa.inspect(engine)
         return _discover(config, source_name, engine, inspector, schema)
     except sa.exc.SQLAlchemyError as exc:
-        reason = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise SourceError(f"cannot introspect source {source_name!r}: {reason}") from exc
+        reason = db_reason(exc, engine, names=(schema or "",))
+        raise SourceError(f"cannot introspect source {source_name!r}: {reason}") from None
 
 
 def _discover(

@@ -1033,7 +1033,6 @@ def _validate_entry(draft: _Draft, file: str) -> DatasetConfig:
 # ---------------------------------------------------------------------------
 
 _LOGICAL = {"numeric": "number", "text": "string", "boolean": "boolean"}
-_ODCS_SERVER = {"postgresql": "postgres", "mysql": "mysql", "mariadb": "mysql", "duckdb": "duckdb", "mssql": "sqlserver"}
 
 
 def _logical_type(type_name: str) -> str | None:
@@ -1062,29 +1061,14 @@ def _server(source_name: str, source: SourceConfig, schema: str | None) -> dict[
         return {**server, "type": "custom", "customProperties": [{"property": "airflowConnId", "value": source.conn_id}]}
     from sqlalchemy.engine import make_url
 
+    from preflight.engines import spec_for
+
     try:
         url = make_url(source.url or "")
-        backend = url.get_backend_name()
-        host, port, database = url.host, url.port, url.database
     except Exception:  # ${VAR} in the port and other unparsable forms: say less
         return {**server, "type": "custom"}
-    kind = _ODCS_SERVER.get(backend)
-    if kind == "postgres" and host and database:
-        return {**server, "type": kind, "host": host, "port": port or 5432, "database": database, "schema": schema or "public"}
-    if kind == "mysql" and host and database:
-        return {**server, "type": kind, "host": host, "port": port or 3306, "database": database}
-    if kind == "sqlserver" and host and database:
-        return {**server, "type": kind, "host": host, "port": port or 1433, "database": database, "schema": schema or "dbo"}
-    if kind == "duckdb" and database:
-        return {**server, "type": kind, "database": database, **({"schema": schema} if schema else {})}
-    custom: dict[str, Any] = {**server, "type": "custom", "format": backend}
-    if backend == "sqlite" and database:
-        custom["path"] = database
-    elif database:
-        custom["database"] = database
-    if schema:
-        custom["schema"] = schema
-    return custom
+    # How a database is described as an ODCS server is the engine's business.
+    return {**server, **spec_for(url).odcs_server(url, schema)}
 
 
 def _slo_value(slo: timedelta) -> tuple[float | int, str]:

@@ -14,8 +14,7 @@ from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
-from preflight.engines.connect import engine_for
-from preflight.engines.reasons import safe_reason
+from preflight.engines import db_reason, engine_for_dataset
 from preflight.errors import SourceError
 from preflight.measure.profile import TableNotFoundError, profile_table
 from preflight.measure.redaction import redact_profile
@@ -75,7 +74,7 @@ def audit_dataset(
     now = now or started
     dataset = config.datasets[name]
     try:
-        engine = engine_for(config.sources[dataset.source])
+        engine = engine_for_dataset(config, name)
     except SourceError as exc:
         return _unreachable(name, dataset.source, str(exc), started, DatasetStatus.UNREACHABLE)
     secrets = [engine.url.password] if engine.url.password else []
@@ -89,13 +88,15 @@ def audit_dataset(
             approximate_distinct=config.settings.approximate_distinct,
         )
     except TableNotFoundError as exc:
-        return _unreachable(name, dataset.source, str(exc), started, DatasetStatus.UNREACHABLE)
-    except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.ProgrammingError) as exc:
-        reason = safe_reason(exc, secrets=secrets, names=names)
+        # A path dataset's view exists only when its path matched files.
+        reason = f"no readable file matches path {dataset.path!r}" if dataset.path else str(exc)
+        return _unreachable(name, dataset.source, reason, started, DatasetStatus.UNREACHABLE)
+    except sa.exc.DBAPIError as exc:  # any driver error: a reason, never a traceback (it quotes data)
+        reason = db_reason(exc, engine, names=names, secrets=secrets)
         return _unreachable(name, dataset.source, reason, started, DatasetStatus.UNREACHABLE)
     except Exception as exc:  # a bug or an unsupported table: this dataset only
         log.exception("profiling %s failed", name)
-        reason = safe_reason(exc, secrets=secrets, names=names)
+        reason = db_reason(exc, engine, names=names, secrets=secrets)
         return _unreachable(name, dataset.source, reason, started, DatasetStatus.ERROR)
 
     ctx = ProbeContext(
@@ -116,7 +117,8 @@ def audit_dataset(
         try:
             checks.extend(registered(ctx))
         except Exception as exc:
-            reason = safe_reason(exc, secrets=secrets, names=[*names, *(c.name for c in profile.columns)])
+            # Safe, and naming the timeout when one fired.
+            reason = db_reason(exc, engine, secrets=secrets, names=[*names, *(c.name for c in profile.columns)])
             log.warning("probe %s failed on %s: %s", registered.name, name, reason)
             failures[registered.name] = ProbeFailure(
                 reason=reason, produces=tuple(kind.KIND for kind in registered.produces)

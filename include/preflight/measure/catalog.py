@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import sqlalchemy as sa
 
-from preflight.engines.connect import engine_for
+from preflight.engines.connect import engine_for_dataset
 from preflight.engines.reasons import safe_reason
 from preflight.errors import ConfigError, PreflightError, did_you_mean
 from preflight.measure.profile import reflect_table
@@ -47,7 +47,7 @@ def check_columns(config: Config) -> tuple[list[ConfigError], list[str]]:
     tables: dict[str, set[str] | None] = {}
     for name, entry in config.datasets.items():
         try:
-            engine = engine_for(config.sources[entry.source])
+            engine = engine_for_dataset(config, name)  # with the views `path:` datasets need
             tables[name] = {str(c.name) for c in reflect_table(engine, entry.table, entry.schema_name).columns}
         except (PreflightError, sa.exc.SQLAlchemyError) as exc:
             reason = str(exc) if isinstance(exc, PreflightError) else safe_reason(exc)

@@ -26,11 +26,12 @@ Text is compared by code point on every engine, so distinct counts, min and max 
 the same thing everywhere (and agree with Python): PostgreSQL through ``COLLATE "C"``,
 MySQL/MariaDB through ``utf8mb4`` with a binary no-pad collation (their default
 collations are case- and accent-insensitive and ignore trailing spaces, so ``'a'``,
-``'A'`` and ``'a '`` would otherwise be one value), SQLite through ``COLLATE binary``.
+``'A'`` and ``'a '`` would otherwise be one value), SQLite through ``COLLATE binary``; DuckDB compares by code point already.
 Lengths are characters (``CHAR_LENGTH``; SQLite's ``length`` counts characters of text),
 and a value is empty when its length is 0.
 
-Engines differ in these ways, all hidden from the caller:
+Engines differ in these ways, all hidden from the caller (each engine's
+:class:`~preflight.engines.EngineSpec` in :mod:`preflight.engines` says how):
 
 - Standard deviation: PostgreSQL and MySQL/MariaDB (and other engines known to have
   it) use their own ``stddev_samp``, which is numerically stable. SQLite has none, so
@@ -39,16 +40,16 @@ Engines differ in these ways, all hidden from the caller:
   once), and the variance is ``(Σd² - (Σd)²/n) / (n - 1)``. Without the shift the
   formula loses every digit when the mean dwarfs the spread (timestamps, large ids);
   with it, only a column whose first 1,000 rows are all NULL and whose mean is ~10⁶
-  times its standard deviation loses precision. Other engines not in ``_NATIVE_STDDEV``
-  get the unshifted sums (a subquery inside an aggregate is not portable).
+  times its standard deviation loses precision. Engines whose spec knows no native
+  ``stddev_samp`` get the unshifted sums (a subquery inside an aggregate is not portable).
 - Means and standard deviations are taken over ``CAST(x AS DOUBLE)``: MySQL/MariaDB
   otherwise return ``AVG``/``STDDEV_SAMP`` of integers and decimals rounded to the
   argument's scale + 4 places (1.6667).
 - Approximate distinct counts: SQLite, PostgreSQL (without extensions) and
   MySQL/MariaDB have no built-in one, so ``approximate_distinct=True`` counts exactly
-  there and says so (``distinct_approximate=False``). Engines listed in
-  ``_APPROX_DISTINCT`` (Snowflake, BigQuery, DuckDB, Trino, SQL Server 2019+, ...) use
-  their HyperLogLog function; those are not exercised by the test suite.
+  there and says so (``distinct_approximate=False``). DuckDB and the engines the
+  generic spec lists (Snowflake, BigQuery, Trino, SQL Server 2019+, ...) use their
+  HyperLogLog function; only DuckDB's is exercised by the test suite.
 - Booleans: PostgreSQL has no ``MIN(boolean)``, so min/max run over ``CAST(x AS
   INTEGER)``. MySQL/MariaDB store booleans as ``TINYINT(1)``, which reflects as
   TINYINT; :func:`column_kind` calls that width boolean.
@@ -59,7 +60,7 @@ Engines differ in these ways, all hidden from the caller:
 - Comments (table and column) come from reflection; SQLite has none (None).
 - Identifiers are always quoted (except on engines that fold case, such as Oracle):
   SQLAlchemy's reserved-word list for SQLite lacks ``NOTHING``, which breaks an
-  unquoted column of that name.
+  unquoted column of that name. The guarded engines quote every identifier anyway.
 
 Values are normalised so ``profile.model_dump(mode="json")`` works: ``Decimal`` becomes
 ``int`` when integral, else ``float``; NaN and infinities become None; bytes become None.
@@ -68,8 +69,7 @@ Values are normalised so ``profile.model_dump(mode="json")`` works: ``Decimal`` 
 from __future__ import annotations
 
 import math
-import sqlite3
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from decimal import Decimal
@@ -77,10 +77,10 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy import event
-from sqlalchemy.dialects import mysql
-from sqlalchemy.engine import Connection, Dialect
+from sqlalchemy.engine import Dialect
 from sqlalchemy.sql.elements import ColumnElement, quoted_name
 
+from preflight.engines import EngineSpec, is_boolean_type, spec_for
 from preflight.errors import TableNotFoundError
 from preflight.model.results import ColumnProfile, TableProfile
 
@@ -88,47 +88,8 @@ __all__ = ["TableNotFoundError", "codepoint_text", "column_kind", "profile_table
 
 NUMERIC, TEXT, TEMPORAL, BOOLEAN, OTHER = "numeric", "text", "temporal", "boolean", "other"
 
-# Result-row width caps: SQLite's SQLITE_MAX_COLUMN default (read from the library when
-# it is the local one), PostgreSQL's target-list limit, MySQL/MariaDB's column limit.
-# Unknown engines get a cap low enough for any mainstream database.
-_MAX_RESULT_COLUMNS = {"sqlite": 2000, "postgresql": 1664, "mysql": 4096, "mariadb": 4096}
-_DEFAULT_MAX_RESULT_COLUMNS = 1000
-
 # Rows SQLite looks at for a value to shift numbers by before summing their squares.
 _PILOT_ROWS = 1000
-
-# Engines whose stddev_samp is built in; elsewhere the variance comes from sums.
-_NATIVE_STDDEV = frozenset(
-    {
-        "postgresql",
-        "mysql",
-        "mariadb",
-        "oracle",
-        "snowflake",
-        "bigquery",
-        "duckdb",
-        "trino",
-        "databricks",
-        "redshift",
-    }
-)
-
-# Built-in approximate distinct counts (HyperLogLog), by dialect name. SQLite, PostgreSQL
-# and MySQL/MariaDB have none: they count exactly.
-_APPROX_DISTINCT: dict[str, Callable[[Dialect], str | None]] = {
-    "mssql": lambda d: (
-        "APPROX_COUNT_DISTINCT" if (d.server_version_info or (0,)) >= (15,) else None
-    ),
-    "oracle": lambda d: "approx_count_distinct",
-    "snowflake": lambda d: "approx_count_distinct",
-    "bigquery": lambda d: "approx_count_distinct",
-    "databricks": lambda d: "approx_count_distinct",
-    "duckdb": lambda d: "approx_count_distinct",
-    "trino": lambda d: "approx_distinct",
-    "clickhouse": lambda d: "uniq",
-}
-
-
 
 
 def column_kind(sa_type: Any) -> str:
@@ -136,10 +97,7 @@ def column_kind(sa_type: Any) -> str:
     (an instance or a class), deciding which figures a column's profile gets."""
     if isinstance(sa_type, type):
         sa_type = sa_type()
-    if isinstance(sa_type, sa.Boolean):
-        return BOOLEAN
-    # MySQL/MariaDB keep BOOLEAN as TINYINT(1) and reflect it that way.
-    if isinstance(sa_type, mysql.TINYINT) and getattr(sa_type, "display_width", None) == 1:
+    if isinstance(sa_type, sa.Boolean) or is_boolean_type(sa_type):
         return BOOLEAN
     # Float is no Numeric subclass in SQLAlchemy 2.1: name all three.
     if isinstance(sa_type, sa.Integer | sa.Numeric | sa.Float):
@@ -165,8 +123,10 @@ def profile_table(
     number of columns either.
     """
     reflected = reflect_table(engine, table, schema)
-    dialect = engine.dialect
-    plans = [_plan_column(column, dialect, approximate_distinct) for column in reflected.columns]
+    spec = spec_for(engine)
+    plans = [
+        _plan_column(column, engine.dialect, spec, approximate_distinct) for column in reflected.columns
+    ]
     profiled_at = datetime.now(UTC)
 
     issued = 0
@@ -178,7 +138,7 @@ def profile_table(
     row_count = 0
     cells: list[dict[str, Any]] = [{} for _ in plans]
     with engine.connect() as conn:
-        limit = _max_result_columns(conn)
+        limit = spec.result_column_limit(conn)
         # Listening on this connection only: other users of the engine are not counted.
         event.listen(conn, "before_cursor_execute", count_statement)
         try:
@@ -265,16 +225,18 @@ class _ColumnPlan:
     distinct_approximate: bool
 
 
-def _plan_column(column: sa.Column[Any], dialect: Dialect, approximate: bool) -> _ColumnPlan:
+def _plan_column(
+    column: sa.Column[Any], dialect: Dialect, spec: EngineSpec, approximate: bool
+) -> _ColumnPlan:
     kind = column_kind(column.type)
     col: ColumnElement[Any] = column
     metrics: dict[str, ColumnElement[Any]] = {"count": sa.func.count(col)}
     distinct_approximate = False
 
     if kind == TEXT:
-        col = codepoint_text(column, dialect)
+        col = spec.codepoint_text(column, dialect)
     if kind in (NUMERIC, TEXT, TEMPORAL, BOOLEAN):
-        approx_func = _approx_distinct_func(dialect) if approximate and kind != BOOLEAN else None
+        approx_func = spec.approx_distinct(dialect) if approximate and kind != BOOLEAN else None
         if approx_func:
             metrics["distinct"] = getattr(sa.func, approx_func)(col)
             distinct_approximate = True
@@ -290,11 +252,11 @@ def _plan_column(column: sa.Column[Any], dialect: Dialect, approximate: bool) ->
         metrics["max"] = sa.func.max(col)
     if kind == NUMERIC:
         as_float = sa.cast(column, sa.Double)
-        if dialect.name in _NATIVE_STDDEV:
+        if spec.uses_native_stddev(dialect):
             metrics["mean"] = sa.func.avg(as_float)
             metrics["stddev"] = sa.func.stddev_samp(as_float)
         else:
-            shift = _pilot_value(column) if dialect.name == "sqlite" else sa.literal(0.0, sa.Double)
+            shift = _pilot_value(column) if spec.pilot_shift() else sa.literal(0.0, sa.Double)
             deviation = as_float - shift
             metrics["shift"] = shift
             metrics["sum"] = sa.func.sum(deviation)
@@ -334,29 +296,9 @@ def _pilot_value(column: sa.Column[Any]) -> ColumnElement[Any]:
 
 
 def codepoint_text(column: sa.Column[Any], dialect: Dialect) -> ColumnElement[Any]:
-    """The column as text that compares by code point (see the module docstring)."""
-    if dialect.name == "postgresql":
-        # TEXT first: enums and citext have their own ordering and no char_length.
-        return sa.collate(sa.cast(column, sa.Text), "C")
-    if dialect.name in ("mysql", "mariadb"):
-        as_utf8 = sa.cast(column, mysql.CHAR(charset="utf8mb4"))
-        return sa.collate(as_utf8, _mysql_binary_collation(dialect))
-    if dialect.name == "sqlite":
-        return sa.collate(column, "binary")
-    return column
-
-
-def _mysql_binary_collation(dialect: Dialect) -> str:
-    if getattr(dialect, "is_mariadb", False):
-        return "utf8mb4_nopad_bin"
-    if (dialect.server_version_info or (0,)) >= (8,):
-        return "utf8mb4_0900_bin"
-    return "utf8mb4_bin"  # MySQL 5.7: pads trailing spaces, the closest it has
-
-
-def _approx_distinct_func(dialect: Dialect) -> str | None:
-    choose = _APPROX_DISTINCT.get(dialect.name)
-    return choose(dialect) if choose else None
+    """The column as text that compares by code point (see the module docstring); how is
+    the engine's business (:meth:`preflight.engines.EngineSpec.codepoint_text`)."""
+    return spec_for(dialect).codepoint_text(column, dialect)
 
 
 def _type_name(sa_type: Any, dialect: Dialect) -> str:
@@ -364,15 +306,6 @@ def _type_name(sa_type: Any, dialect: Dialect) -> str:
         return str(sa_type.compile(dialect=dialect))
     except sa.exc.SQLAlchemyError:
         return type(sa_type).__name__
-
-
-def _max_result_columns(conn: Connection) -> int:
-    name = conn.dialect.name
-    if name == "sqlite":
-        raw = conn.connection.dbapi_connection
-        if isinstance(raw, sqlite3.Connection):
-            return raw.getlimit(sqlite3.SQLITE_LIMIT_COLUMN)
-    return _MAX_RESULT_COLUMNS.get(name, _DEFAULT_MAX_RESULT_COLUMNS)
 
 
 def _chunks(plans: Sequence[_ColumnPlan], limit: int) -> Iterable[list[tuple[int, _ColumnPlan]]]:

@@ -6,7 +6,7 @@ of at most ``n`` non-null values instead, through SQLAlchemy Core only (the tabl
 reflected, so every identifier is quoted by the dialect). Python never holds more than
 ``n`` values of the column, whatever the size of the table.
 
-How each engine draws the sample (first, a bounded count that reads at most ``n + 1``
+How each engine draws the sample (its spec's ``draw_sample`` in :mod:`preflight.engines`; first, a bounded count that reads at most ``n + 1``
 rows tells whether the column has more than ``n`` non-null values at all; if not,
 all of them are the sample):
 
@@ -31,6 +31,8 @@ PostgreSQL    ``TABLESAMPLE BERNOULLI(p) REPEATABLE(seed)`` with   yes, for an
               analysed, or the tablesample came back short
 MariaDB/      ``ORDER BY RAND(seed) LIMIT n`` (full scan, top-n    yes, for an
 MySQL         sort in the server)                                  unchanged table
+DuckDB        ``ORDER BY random() LIMIT n`` after ``setseed``      no (parallel
+                                                                   scans)
 other         ``ORDER BY random() LIMIT n``                        no
 ============  ===================================================  ================
 
@@ -49,26 +51,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
-from preflight.engines.reasons import safe_reason
+from preflight.engines import db_reason, spec_for
 from preflight.errors import SamplingError
 
 if TYPE_CHECKING:
     from preflight.measure.registry import ProbeContext
 
 __all__ = ["ColumnSample", "SamplingError", "cached_sample", "draw_sample", "sample_column"]
-
-# Bound parameters per `rowid IN (...)`: far below SQLite's variable limit (999 on old builds).
-_IN_CHUNK = 500
-# SQLite rowid probes give up (and fall back to ORDER BY random()) after this many
-# candidates per wanted row: a column that is 95% NULL, or a rowid space that is 95% gaps.
-_PROBE_BUDGET = 20
-# PostgreSQL TABLESAMPLE aims at this many times n rows, to absorb NULLs and a stale estimate.
-_OVERSAMPLE = 3
-# Above this share of the table a TABLESAMPLE saves nothing over a plain scan.
-_MAX_TABLESAMPLE_PERCENT = 50.0
-
-
-
 
 @dataclass(frozen=True)
 class ColumnSample:
@@ -120,13 +109,14 @@ def draw_sample(
                 rows = conn.execute(sa.select(col).where(col.is_not(None)).limit(n)).scalars().all()
                 sample = _finish(rows, "all", True, seed)
             else:
-                sample = _draw_large(conn, target, col, n, seed)
+                drawn = spec_for(conn).draw_sample(conn, target, col, n, seed)
+                sample = _finish(drawn.values, drawn.method, drawn.deterministic, seed)
     except NoSuchTableError:
         raise SamplingError(f"table {where!r} not found") from None
     except SQLAlchemyError as exc:
-        secrets = [engine.url.password] if engine.url.password else []
-        reason = safe_reason(exc, secrets=secrets, names=[table, column, *(schema or "",)])
-        raise SamplingError(f"sampling {where}.{column} failed: {reason}") from exc
+        reason = db_reason(exc, engine, names=(table, column, schema or ""))
+        # No chained cause: a logged traceback would show the driver's message, data and all.
+        raise SamplingError(f"sampling {where}.{column} failed: {reason}") from None
     return sample
 
 
@@ -183,110 +173,6 @@ def _count_up_to(conn: Connection, target: sa.Table, col: sa.Column[Any], limit:
         .limit(limit)
     )
     return int(conn.execute(sa.select(sa.func.count()).select_from(capped.subquery())).scalar_one())
-
-
-def _draw_large(
-    conn: Connection, target: sa.Table, col: sa.Column[Any], n: int, seed: int
-) -> ColumnSample:
-    dialect = conn.dialect.name
-    if dialect == "sqlite":
-        sample = _sqlite_rowid_sample(conn, target, col, n, seed)
-        if sample is not None:
-            return sample
-        return _order_by_random(conn, target, col, n, seed, sa.func.random(), deterministic=False)
-    if dialect == "postgresql":
-        return _postgres_sample(conn, target, col, n, seed)
-    if dialect in ("mysql", "mariadb"):
-        return _order_by_random(conn, target, col, n, seed, sa.func.rand(seed), deterministic=True)
-    return _order_by_random(conn, target, col, n, seed, sa.func.random(), deterministic=False)
-
-
-def _order_by_random(
-    conn: Connection,
-    source: sa.FromClause,
-    col: sa.ColumnElement[Any],
-    n: int,
-    seed: int,
-    order: sa.ColumnElement[Any],
-    *,
-    deterministic: bool,
-) -> ColumnSample:
-    rows = conn.execute(
-        sa.select(col).select_from(source).where(col.is_not(None)).order_by(order).limit(n)
-    )
-    return _finish(rows.scalars().all(), "order_by_random", deterministic, seed)
-
-
-def _sqlite_rowid_sample(
-    conn: Connection, target: sa.Table, col: sa.Column[Any], n: int, seed: int
-) -> ColumnSample | None:
-    """Probe random rowids; ``None`` when the table has no usable rowid or too few hit."""
-    rowid: sa.ColumnClause[int] = sa.literal_column("rowid")
-    try:
-        # Two statements: SQLite answers a lone min() or max() of the rowid from the
-        # B-tree's edge, but both in one SELECT scan the whole table.
-        low = conn.execute(sa.select(sa.func.min(rowid)).select_from(target)).scalar()
-        high = conn.execute(sa.select(sa.func.max(rowid)).select_from(target)).scalar()
-    except SQLAlchemyError:  # WITHOUT ROWID table, or a view
-        return None
-    if not isinstance(low, int) or not isinstance(high, int):
-        return None
-    span = range(low, high + 1)
-    rng = random.Random(seed)
-    candidates = rng.sample(span, min(len(span), _PROBE_BUDGET * n))
-    chosen: list[int] = []
-    for start in range(0, len(candidates), _IN_CHUNK):
-        batch = candidates[start : start + _IN_CHUNK]
-        # Integers only: which candidates exist and are non-null. Kept in draw order so
-        # that the first n hits are a uniform sample of the non-null rows.
-        query = sa.select(rowid).select_from(target).where(rowid.in_(batch), col.is_not(None))
-        hits = set(conn.execute(query).scalars())
-        chosen.extend(r for r in batch if r in hits)
-        if len(chosen) >= n:
-            break
-    if len(chosen) < n:
-        return None
-    chosen = chosen[:n]
-    values: list[Any] = []
-    for start in range(0, n, _IN_CHUNK):
-        batch = chosen[start : start + _IN_CHUNK]
-        values.extend(conn.execute(sa.select(col).where(rowid.in_(batch))).scalars())
-    return _finish(values, "rowid", True, seed)
-
-
-def _postgres_sample(
-    conn: Connection, target: sa.Table, col: sa.Column[Any], n: int, seed: int
-) -> ColumnSample:
-    # Seeded random() is only repeatable if every run sees the rows in the same order:
-    # no parallel workers, no synchronised scans joining another scan half-way.
-    conn.execute(sa.select(sa.func.set_config("max_parallel_workers_per_gather", "0", True)))
-    conn.execute(sa.select(sa.func.set_config("synchronize_seqscans", "off", True)))
-    conn.execute(sa.select(sa.func.setseed((seed % 2**31) / 2**31)))
-
-    qualified = conn.dialect.identifier_preparer.format_table(target)
-    estimate = conn.execute(
-        sa.select(sa.column("reltuples"))
-        .select_from(sa.table("pg_class"))
-        .where(sa.column("oid") == sa.func.to_regclass(qualified))
-    ).scalar()
-    if estimate and estimate > 0:
-        percent = 100.0 * _OVERSAMPLE * n / float(estimate)
-        if percent < _MAX_TABLESAMPLE_PERCENT:
-            sampled = sa.tablesample(target, sa.func.bernoulli(percent), seed=sa.literal(seed))
-            sampled_col = sampled.c[col.name]
-            rows = (
-                conn.execute(
-                    sa.select(sampled_col)
-                    .where(sampled_col.is_not(None))
-                    .order_by(sa.func.random())
-                    .limit(n)
-                )
-                .scalars()
-                .all()
-            )
-            if len(rows) >= n:  # short when the estimate was stale or NULLs were many
-                return _finish(rows, "tablesample", True, seed)
-    return _order_by_random(conn, target, col, n, seed, sa.func.random(), deterministic=True)
 
 
 def _finish(raw: Any, method: str, deterministic: bool, seed: int) -> ColumnSample:

@@ -21,8 +21,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from preflight.engines.connect import engine_for
-from preflight.engines.reasons import safe_reason
+from preflight.engines import engine_for_dataset, safe_reason
 from preflight.errors import PreflightError
 from preflight.measure.profile import reflect_table
 from preflight.model.config import Config, KeyRef
@@ -52,7 +51,7 @@ E = TypeVar("E", bound=Evidence[Any])
 
 def _table(config: Config, dataset: str) -> tuple[sa.Engine, sa.Table]:
     entry = config.datasets[dataset]
-    engine = engine_for(config.sources[entry.source])
+    engine = engine_for_dataset(config, dataset)
     return engine, reflect_table(engine, entry.table, entry.schema_name)
 
 

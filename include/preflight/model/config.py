@@ -28,11 +28,14 @@ from pydantic import (
 from preflight.model.contract import DatasetContract
 
 __all__ = [
+    "IMPLICIT_DUCKDB_SOURCE",
+    "LAKE_SUFFIXES",
     "Config",
     "CrossCheck",
     "DatasetConfig",
     "Settings",
     "SourceConfig",
+    "Timeouts",
     "UseCaseConfig",
     "Waiver",
     "parse_duration",
@@ -71,12 +74,39 @@ class _Model(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid", populate_by_name=True)
 
 
+# A dataset with `path:` and no `source:` is read through this source, which the loader
+# adds as an in-memory DuckDB unless the configuration defines a source of that name.
+IMPLICIT_DUCKDB_SOURCE = "duckdb"
+# Files a `path:` may name (a glob is fine): read with DuckDB's read_parquet / read_csv.
+LAKE_SUFFIXES = (".parquet", ".parq", ".csv", ".tsv", ".csv.gz", ".tsv.gz")
+
+
+class Timeouts(_Model):
+    """How long an audit may wait on a source: defaults fit for a shared warehouse.
+
+    ``connect``: to open a connection (and, on MySQL/MariaDB, for the server to greet);
+    ``statement``: for one query; ``lock``: for a lock another session holds.
+    """
+
+    connect: Duration = timedelta(seconds=10)
+    statement: Duration = timedelta(minutes=10)
+    lock: Duration = timedelta(seconds=30)
+
+    @field_validator("connect", "statement", "lock")
+    @classmethod
+    def _positive(cls, value: timedelta) -> timedelta:
+        if value <= timedelta(0):
+            raise ValueError("must be longer than zero")
+        return value
+
+
 class SourceConfig(_Model):
     """Where datasets live: a SQLAlchemy URL or an Airflow connection id, never both."""
 
     url: str | None = None
     conn_id: str | None = None
     description: str | None = None
+    timeouts: Timeouts = Timeouts()
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SourceConfig:
@@ -180,10 +210,17 @@ class Range(_Model):
 
 
 class DatasetConfig(_Model):
-    """A catalog entry: where a dataset is and what is promised about it."""
+    """A catalog entry: where a dataset is and what is promised about it.
+
+    A dataset is a ``table`` of a ``source``, or a ``path`` (a Parquet or CSV file or
+    glob, relative to the configuration directory) read through DuckDB. A path dataset
+    is queried as a view named after its path, so ``table`` holds the path there too;
+    its ``source`` defaults to :data:`IMPLICIT_DUCKDB_SOURCE` (an in-memory DuckDB).
+    """
 
     source: str
     table: str
+    path: str | None = None
     schema_name: str | None = Field(default=None, alias="schema")
     description: str | None = None
     owner: str | None = None
@@ -209,6 +246,27 @@ class DatasetConfig(_Model):
     access_label_column: str | None = None
     system_of_record: bool = False
     required_columns: StrList = ()  # must be complete (null ratio ≤ threshold)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _table_or_path(cls, data: Any) -> Any:
+        if not isinstance(data, Mapping):
+            return data
+        has_table, path = data.get("table") is not None, data.get("path")
+        if path is None:
+            if not has_table:
+                raise ValueError("give 'table' (or 'path' for a Parquet/CSV file read through DuckDB)")
+            return data
+        if has_table:
+            raise ValueError("give exactly one of 'table' or 'path'")
+        if not isinstance(path, str) or not path.strip():
+            raise ValueError("'path' must be a file name or glob")
+        if not path.lower().endswith(LAKE_SUFFIXES):
+            raise ValueError(f"'path' must name {', '.join(LAKE_SUFFIXES)} files (got {path!r})")
+        if data.get("schema") is not None or data.get("schema_name") is not None:
+            raise ValueError("'schema' does not apply to a 'path' dataset")
+        # The view DuckDB reads the files through is named after the path.
+        return {**data, "table": path, "source": data.get("source") or IMPLICIT_DUCKDB_SOURCE}
 
     @field_validator("patterns")
     @classmethod

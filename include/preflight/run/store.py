@@ -23,6 +23,7 @@ from alembic import command
 from alembic.config import Config as AlembicConfig
 
 from preflight import settings
+from preflight.engines import spec_for
 from preflight.errors import StoreError
 from preflight.model.approvals import ApprovalDecision, LaunchApproval
 from preflight.model.results import DatasetAudit, RunResult, Verdict
@@ -113,18 +114,17 @@ def _aware(value: datetime | None) -> datetime | None:
 class ResultsStore:
     def __init__(self, url: str) -> None:
         self.url = url
-        if self.url.startswith("sqlite:///"):
-            Path(self.url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-            self.engine = sa.create_engine(self.url, connect_args={"timeout": 60})
-        else:
-            self.engine = sa.create_engine(self.url, pool_pre_ping=True)
+        # The store is Preflight's own, written to: not a guarded (read-only) source engine.
+        self.spec = spec_for(sa.make_url(url))
+        self.engine = self.spec.store_engine(sa.make_url(url))
 
     def migrate(self) -> ResultsStore:
-        """Bring the schema to the newest migration (safe to call on every start)."""
+        """Bring the schema to the newest migration (safe to call on every start, and from
+        several processes at once: the engine's migration lock makes them take turns)."""
         cfg = AlembicConfig()
         cfg.set_main_option("script_location", str(Path(__file__).parent / "migrations"))
         try:
-            with self.engine.begin() as conn:
+            with self.engine.begin() as conn, self.spec.migration_lock(conn):
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
         except sa.exc.SQLAlchemyError as exc:

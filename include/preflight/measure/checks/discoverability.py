@@ -20,6 +20,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from preflight.engines import spec_for
 from preflight.errors import ConfigError
 from preflight.measure.registry import ProbeContext, probe
 from preflight.model.config import DatasetConfig, Settings
@@ -117,19 +118,12 @@ def _qualified(dataset: DatasetConfig | None, profile: TableProfile | None, name
 
 
 def _table_comment_hint(dialect: str | None, table: str) -> str:
-    if dialect == "sqlite":
-        return ""  # SQLite has no comments: the catalog is the only place
-    if dialect in ("mysql", "mariadb"):
-        return f", or ALTER TABLE {table} COMMENT = '…'"
-    return f", or COMMENT ON TABLE {table} IS '…'"
+    # How to add a comment is the engine's business (SQLite has none: no hint).
+    return spec_for(dialect or "").table_comment_hint(table)
 
 
 def _column_comment_hint(dialect: str | None, table: str, column: str) -> str:
-    if dialect == "sqlite":
-        return ""
-    if dialect in ("mysql", "mariadb"):
-        return f", or ALTER TABLE {table} MODIFY {column} <type> COMMENT '…' for each"
-    return f", or COMMENT ON COLUMN {table}.{column} IS '…' for each"
+    return spec_for(dialect or "").column_comment_hint(table, column)
 
 
 def assess_discoverability(

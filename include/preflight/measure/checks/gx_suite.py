@@ -9,26 +9,38 @@ and every expectation that *can* run still runs.
 
 GX is imported lazily (importing it takes seconds; a DAG file must parse in well under
 one) and one ephemeral Data Context serves the whole process, with one GX data source
-per engine URL. GX builds its own SQLAlchemy engine from the URL, so credentials pass
-through GX; every message that leaves this module is scrubbed of them.
+per Preflight engine. GX builds its own SQLAlchemy engines from the URL, so credentials
+pass through GX; those engines get the same guards as Preflight's (read-only session,
+timeouts, every identifier quoted: :func:`preflight.engines.install_guards`), the table
+name reaches GX as a quoted name, and every message that leaves this module is reduced
+to a safe reason (no data values, no secrets).
 """
 
 from __future__ import annotations
 
 import hashlib
+import itertools
 import json
 import logging
-import re
 import threading
+import weakref
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
-from urllib.parse import quote, quote_plus
 
 import sqlalchemy as sa
+from sqlalchemy.sql.elements import quoted_name
 
 from preflight import settings  # also turns GX analytics off (OFFLINE_DEFAULTS)
+from preflight.engines import (
+    db_reason,
+    guards_of,
+    install_guards,
+    safe_reason,
+    secrets_of,
+    spec_for,
+)
 from preflight.errors import ConfigError, did_you_mean
 from preflight.measure.registry import ProbeContext, probe
 from preflight.model.config import Config
@@ -292,7 +304,12 @@ def check_suites(config: Config) -> tuple[list[ConfigError], list[str]]:
 
 _LOCK = threading.RLock()  # GX's context and data sources are not thread-safe
 _context: AbstractDataContext | None = None
-_batch_definitions: dict[tuple[str, str | None, str], BatchDefinition] = {}
+# Per Preflight engine (weakly: an engine's id may be reused once it is gone).
+_batch_definitions: weakref.WeakKeyDictionary[sa.Engine, dict[tuple[str | None, str], BatchDefinition]] = (
+    weakref.WeakKeyDictionary()
+)
+_datasources: weakref.WeakKeyDictionary[sa.Engine, str] = weakref.WeakKeyDictionary()
+_datasource_numbers = itertools.count(1)
 
 
 def _gx_context() -> AbstractDataContext:
@@ -315,47 +332,69 @@ def _gx_context() -> AbstractDataContext:
 
 
 def _datasource_name(url: str) -> str:
-    # Derived from the full URL so two URLs never share a source, but never showing it.
-    return "preflight_" + hashlib.sha256(url.encode()).hexdigest()[:16]
+    # One per engine (each has its own guards), never showing the URL.
+    digest = hashlib.sha256(url.encode()).hexdigest()[:16]
+    return f"preflight_{digest}_{next(_datasource_numbers)}"
+
+
+def _add_datasource(engine: sa.Engine) -> SQLDatasource:
+    """A GX data source on ``engine``'s database, its engines guarded like ``engine``."""
+    context = _gx_context()
+    spec = spec_for(engine)
+    # The driver stays explicit: GX would otherwise pick its own for a bare postgresql://.
+    url = engine.url.set(drivername=f"{engine.dialect.name}+{engine.dialect.driver}")
+    text = url.render_as_string(hide_password=False)
+    name = _datasource_name(text)
+    timeouts, views = guards_of(engine)
+    kwargs = {"connect_args": spec.connect_args(url, timeouts)}
+    sources = context.data_sources
+    # Read-only credentials are common for audits: never ask GX for temp tables.
+    datasource: SQLDatasource
+    if spec.gx_datasource == "sqlite":
+        datasource = sources.add_sqlite(  # type: ignore[call-arg]  # GX's stub omits kwargs
+            name, connection_string=text, create_temp_table=False, kwargs=kwargs
+        )
+    elif spec.gx_datasource == "postgres":
+        datasource = sources.add_postgres(  # type: ignore[call-arg]  # GX's stub omits kwargs
+            name, connection_string=text, create_temp_table=False, kwargs=kwargs
+        )
+    else:
+        datasource = sources.add_sql(  # type: ignore[call-arg]  # GX's stub omits kwargs
+            name, connection_string=text, create_temp_table=False, kwargs=kwargs
+        )
+    # GX connected once already (its connection test) and builds a second engine to
+    # validate with: both get the guards, and drop connections opened without them.
+    install_guards(datasource.get_engine(), timeouts, views, fresh=False)
+    install_guards(datasource.get_execution_engine().engine, timeouts, views, fresh=False)
+    _datasources[engine] = name
+    return datasource
 
 
 def _batch_definition(engine: sa.Engine, table: str, schema: str | None) -> BatchDefinition:
-    url = engine.url.render_as_string(hide_password=False)
-    key = (url, schema, table)
-    cached = _batch_definitions.get(key)
+    known = _batch_definitions.setdefault(engine, {})
+    cached = known.get((schema, table))
     if cached is not None:
         return cached
-    context = _gx_context()
-    name = _datasource_name(url)
-    try:
-        # GX types the lookup as any Datasource; every one under this name was added below,
-        # and all three kinds are SQLDatasources.
-        datasource = cast("SQLDatasource", context.data_sources.get(name))
-    except KeyError:
-        # Read-only credentials are common for audits: never ask GX for temp tables.
-        backend = engine.dialect.name
-        if backend == "sqlite":
-            datasource = context.data_sources.add_sqlite(
-                name, connection_string=url, create_temp_table=False
-            )
-        elif backend == "postgresql":
-            datasource = context.data_sources.add_postgres(
-                name, connection_string=url, create_temp_table=False
-            )
-        else:
-            datasource = context.data_sources.add_sql(
-                name, connection_string=url, create_temp_table=False
-            )
-    asset_name = f"{schema}.{table}" if schema else table
+    name = _datasources.get(engine)
+    # GX types the lookup as any Datasource; every one under this name was added above.
+    datasource = (
+        cast("SQLDatasource", _gx_context().data_sources.get(name)) if name else _add_datasource(engine)
+    )
+    asset_name = "table_" + hashlib.sha256(repr((schema, table)).encode()).hexdigest()[:16]
     try:
         asset = datasource.get_asset(asset_name)
     except LookupError:
-        asset = datasource.add_table_asset(asset_name, table_name=table, schema_name=schema)
+        # A quoted name: GX hands an ordinary string to SQLAlchemy unquoted, whatever it holds.
+        asset = datasource.add_table_asset(
+            asset_name,
+            table_name=quoted_name(table, True),
+            schema_name=quoted_name(schema, True) if schema else None,
+        )
     try:
         definition = asset.get_batch_definition("whole_table")
     except KeyError:
         definition = asset.add_batch_definition_whole_table("whole_table")
-    _batch_definitions[key] = definition
+    known[(schema, table)] = definition
     return definition
 
 
@@ -426,7 +465,7 @@ def run_parsed_suite(
     """:func:`run_suite_detailed` for a suite already parsed (from a file or in memory)."""
     suite_path = suite.path
     run = SuiteRun(suite=suite_path.name)
-    scrub = _scrubber(engine.url)
+    scrub = _scrubber(engine, table, schema)
     if suite.problems:
         run.not_evaluated += suite.skipped
         run.checks.append(
@@ -449,7 +488,7 @@ def run_parsed_suite(
         run.not_run(suite.expectations, f"table {where} does not exist")
         return run
     except sa.exc.SQLAlchemyError as exc:
-        reason = scrub(_describe_error(exc))
+        reason = db_reason(exc, engine, names=(table, schema or ""))
         run.checks.append(_run_failed_check(dataset, suite_path, reason, len(suite.expectations)))
         run.not_run(suite.expectations, reason)
         return run
@@ -476,7 +515,8 @@ def run_parsed_suite(
                 suite_name=suite.name,
             )
         except Exception as exc:  # GX's own failure, not the program's: report it, scrubbed
-            reason = scrub(_describe_error(exc))  # no traceback: it may hold the URL
+            # No traceback and no raw message: they may hold the URL or data values.
+            reason = db_reason(exc, engine, names=(table, schema or "", *columns))
             logger.debug("GX validation of %s failed: %s", suite_path.name, reason)
             run.checks.append(_run_failed_check(dataset, suite_path, reason, len(runnable)))
             run.not_run(runnable, reason)
@@ -619,7 +659,8 @@ def _result_check(
     head = f"{_where(dataset, exp)}: expected {_words(exp.type)}{_kwargs_text(expected)}"
 
     if info.get("raised_exception"):
-        error = scrub(_one_line(str(info.get("exception_message") or "unknown error")))
+        # The first line only: GX appends the statement, which may hold data values.
+        error = _one_line(scrub(str(info.get("exception_message") or "unknown error")))
         details["error"] = error
         return Check(
             id=exp.check_id,
@@ -746,24 +787,13 @@ def _run_failed_check(dataset: str, path: Path, reason: str, count: int) -> Chec
     )
 
 
-def _scrubber(url: sa.URL) -> Callable[[str], str]:
-    """A function removing the URL's password (raw or URL-quoted) from any text."""
-    secrets: list[str] = []
-    if url.password:
-        password = str(url.password)
-        secrets = sorted(
-            {password, quote_plus(password), quote(password, safe="")}, key=len, reverse=True
-        )
-    full = url.render_as_string(hide_password=False)
-    safe = url.render_as_string(hide_password=True)
-    userinfo = re.compile(r"(?P<scheme>[a-zA-Z][\w+.-]*://[^:/@\s]*):[^@\s]*@")
+def _scrubber(engine: sa.Engine, table: str, schema: str | None) -> Callable[[str], str]:
+    """A function reducing a GX message to a safe reason: no data values, no secrets."""
+    secrets = secrets_of(engine.url)
+    keep = (table, schema or "")
 
     def scrub(text: str) -> str:
-        text = text.replace(full, safe)
-        for secret in secrets:
-            if secret:
-                text = text.replace(secret, "***")
-        return userinfo.sub(r"\g<scheme>:***@", text)
+        return safe_reason(text, secrets=secrets, names=keep)
 
     return scrub
 

@@ -432,7 +432,7 @@ def _identity_for(ctx: ProbeContext) -> Identity:
     engine_url = getattr(ctx.engine, "url", None)
     if engine_url is None:
         engine_url = source_url(ctx.config.sources[ctx.dataset.source])
-    return dataset_identity(ctx.dataset, engine_url)
+    return dataset_identity(ctx.dataset, engine_url, ctx.config.directory)
 
 
 def _lineage_evidence(ctx: ProbeContext, checks: list[Check], trace: LineageTrace) -> Lineage:

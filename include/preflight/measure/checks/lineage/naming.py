@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.engine import URL, make_url
 
-from preflight.engines.connect import source_url
+from preflight.engines import source_url, spec_for
+from preflight.engines.duckdb import lake_identity
 
 if TYPE_CHECKING:
     from preflight.measure.checks.lineage.graph import DatasetRef
@@ -74,36 +75,18 @@ def match_rank(identity: Identity, ref: DatasetRef) -> int | None:
     return 2 if len(short) >= 2 else 3
 
 
-def dataset_identity(dataset: DatasetConfig, engine_url: str | URL) -> Identity:
-    """``(namespace, name)`` of a catalog dataset in OpenLineage naming."""
+def dataset_identity(
+    dataset: DatasetConfig, engine_url: str | URL, directory: str | os.PathLike[str] | None = None
+) -> Identity:
+    """``(namespace, name)`` of a catalog dataset in OpenLineage naming: files in a lake by
+    their absolute path (``directory`` resolves a relative one), tables per their engine."""
+    if dataset.path:
+        pattern = dataset.path
+        if not os.path.isabs(pattern):
+            pattern = os.path.abspath(os.path.join(directory or os.getcwd(), pattern))
+        return lake_identity(pattern)
     url = make_url(engine_url) if isinstance(engine_url, str) else engine_url
-    backend = url.get_backend_name()
-    table, schema = dataset.table, dataset.schema_name
-    if backend == "sqlite":
-        database = url.database or ":memory:"
-        location = (
-            database
-            if database == ":memory:" or database.startswith("file:")
-            else os.path.abspath(database)
-        )
-        return (
-            f"sqlite://{location}",
-            table if not schema or schema == "main" else f"{schema}.{table}",
-        )
-    host = url.host or "localhost"
-    if backend == "postgresql":
-        database = url.database or url.username or "postgres"
-        return f"postgres://{host}:{url.port or 5432}", f"{database}.{schema or 'public'}.{table}"
-    if backend in ("mysql", "mariadb"):
-        return f"mysql://{host}:{url.port or 3306}", ".".join(
-            p for p in (schema or url.database, table) if p
-        )
-    if backend == "mssql":
-        return f"sqlserver://{host}:{url.port or 1433}", ".".join(
-            p for p in (url.database, schema or "dbo", table) if p
-        )
-    authority = f"{host}:{url.port}" if url.port else host
-    return f"{backend}://{authority}", ".".join(p for p in (url.database, schema, table) if p)
+    return spec_for(url).lineage_identity(url, dataset.table, dataset.schema_name)
 
 
 _SOURCE_URLS: dict[tuple[str, str | None, str | None], str | None] = {}
@@ -127,7 +110,7 @@ def catalog_identities(config: Config) -> dict[str, Identity]:
             url = _SOURCE_URLS[key]
         if url:
             try:
-                identities[name] = dataset_identity(dataset, url)
+                identities[name] = dataset_identity(dataset, url, config.directory)
                 continue
             except Exception as exc:
                 log.debug("no identity for dataset %s: %s", name, exc)
