@@ -26,7 +26,9 @@ __all__ = ["CHECK_PREFIX", "PROBES", "contract_rules"]
 CHECK_PREFIX = "quality.contract."
 
 
-def _not_supported(ctx: ProbeContext, contract: DatasetContract, rule: ContractRule) -> Check:
+def _not_checked(ctx: ProbeContext, contract: DatasetContract, rule: ContractRule, why: str,
+                 remediation: str, **details: object) -> Check:
+    """A contract rule that did not run: failed, not measured, at the rule's own severity."""
     file = Path(contract.file).name
     return Check(
         id=CHECK_PREFIX + rule.id,
@@ -38,36 +40,29 @@ def _not_supported(ctx: ProbeContext, contract: DatasetContract, rule: ContractR
         column=rule.column,
         observed="not checked",
         expected=rule.label,
-        message=(
-            f"{ctx.name}: contract rule '{rule.label}' ({file}, {rule.where}) is not supported "
-            f"by Preflight, so it was not checked: {rule.reason}"
-        ),
-        remediation=(
-            f"express the rule in {file} as something Preflight checks (see docs/formats.md), "
-            f"or waive {CHECK_PREFIX}{rule.id} with the reason it need not be checked"
-        ),
-        details={"contract": file, "field": rule.where, "rule": rule.label},
+        message=f"{ctx.name}: contract rule '{rule.label}' ({file}, {rule.where}) {why}",
+        remediation=remediation,
+        details={"contract": file, "field": rule.where, "rule": rule.label, **details},
+    )
+
+
+def _not_supported(ctx: ProbeContext, contract: DatasetContract, rule: ContractRule) -> Check:
+    file = Path(contract.file).name
+    return _not_checked(
+        ctx, contract, rule,
+        f"is not supported by Preflight, so it was not checked: {rule.reason}",
+        f"express the rule in {file} as something Preflight checks (see docs/formats.md), "
+        f"or waive {CHECK_PREFIX}{rule.id} with the reason it need not be checked",
     )
 
 
 def _unusable(ctx: ProbeContext, contract: DatasetContract, rule: ContractRule, problems: tuple[str, ...]) -> Check:
     file = Path(contract.file).name
-    return Check(
-        id=CHECK_PREFIX + rule.id,
-        dimension=Dimension.QUALITY,
-        severity=Severity(rule.severity),
-        passed=False,
-        measured=False,
-        dataset=ctx.name,
-        column=rule.column,
-        observed="not checked",
-        expected=rule.label,
-        message=(
-            f"{ctx.name}: contract rule '{rule.label}' ({file}, {rule.where}) cannot run as a Great "
-            f"Expectations expectation: {'; '.join(problems)}"
-        ),
-        remediation=f"fix the rule in {file} ({rule.where}): expectation types and kwargs as in GX 1.x",
-        details={"contract": file, "field": rule.where, "rule": rule.label, "problems": list(problems)},
+    return _not_checked(
+        ctx, contract, rule,
+        f"cannot run as a Great Expectations expectation: {'; '.join(problems)}",
+        f"fix the rule in {file} ({rule.where}): expectation types and kwargs as in GX 1.x",
+        problems=list(problems),
     )
 
 
