@@ -13,10 +13,11 @@ from preflight.measure.checks.privacy import find_pii
 
 pytestmark = pytest.mark.integration
 
-DATASET_FIELDS = {"name", "source", "status", "row_count", "scores", "columns", "checks"}
+DATASET_FIELDS = {"name", "source", "status", "row_count", "scores", "columns", "checks", "evidence", "probe_failures"}
 COLUMN_FIELDS = {"name", "type", "null_count", "distinct_count", "min", "max"}
-CHECK_FIELDS = {"id", "dimension", "severity", "passed", "observed", "expected", "message"}
-USE_CASE_FIELDS = {"name", "kind", "verdict", "score", "blockers", "checks", "readiness_level", "next_level_gaps", "fixes"}
+CHECK_FIELDS = {"id", "dimension", "severity", "passed", "observed", "expected", "message", "measured", "state"}
+USE_CASE_FIELDS = {"name", "kind", "verdict", "score", "blockers", "checks", "readiness_level", "next_level_gaps", "fixes",
+                   "fingerprint", "fingerprint_parts", "complete"}
 
 
 def test_audit_run_produces_three_verdicts(demo_run) -> None:  # noqa: ANN001
@@ -40,6 +41,8 @@ def test_report_fields(demo_run) -> None:  # noqa: ANN001
     for dataset in report["datasets"]:
         assert DATASET_FIELDS <= set(dataset)
         assert dataset["status"] == "ok"
+        # Judging read typed evidence, each record measured (figures) or not (a reason).
+        assert dataset["evidence"] and all((e["figures"] is None) != (e["reason"] is None) for e in dataset["evidence"])
         assert set(dataset["scores"]) >= {"discoverability", "quality", "lineage"}
         assert all(0 <= dataset["scores"][k] <= 100 for k in ("discoverability", "quality", "lineage"))
         for column in dataset["columns"]:

@@ -95,6 +95,8 @@ def _dataset_dict(audit: DatasetAudit) -> dict[str, Any]:
         "columns": [c.model_dump(mode="json") for c in profile.columns] if profile else [],
         "checks": [_check_dict(c) for c in audit.checks],
         "facts": audit.facts,
+        "evidence": [record.model_dump(mode="json") for record in audit.evidence],
+        "probe_failures": {name: f.model_dump(mode="json") for name, f in audit.probe_failures.items()},
         "audited_at": audit.finished_at.isoformat(),
     }
 
