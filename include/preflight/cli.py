@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -221,6 +222,26 @@ def discover(
         err.print(f"[red]error[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
     out.print(f"[green]wrote[/] {len(entries)} catalog entries to {target}: fill in owner and classification")
+
+
+@app.command()
+def pools(
+    config: ConfigOption = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Create or update them in Airflow (`airflow pools import`).")] = False,
+) -> None:
+    """The Airflow pools of the sources (one each, max_concurrent_audits slots), as JSON
+    for `airflow pools import`; --apply hands them to Airflow."""
+    from preflight.airflow.pools import apply_pools, pools_for, pools_import_json
+
+    found = pools_for(_config(config))
+    if not apply:
+        out.print_json(pools_import_json(found))
+        return
+    from preflight.airflow.demo.runner import airflow_bin
+
+    apply_pools(found, dict(os.environ), airflow=airflow_bin())
+    for pool in found:
+        out.print(f"[green]pool[/] {pool.name}: {pool.slots} slots (source {pool.source})")
 
 
 @app.command()
