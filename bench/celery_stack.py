@@ -48,6 +48,7 @@ STOP_TIMEOUT_S = 30
 # Compose settings that name the stack's services; rewritten to this machine.
 METADATA_KEY = "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"
 RESULT_BACKEND_KEY = "AIRFLOW__CELERY__RESULT_BACKEND"
+CELERY_OPTIONS_KEY = "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"
 
 
 class StackError(RuntimeError):
@@ -89,6 +90,7 @@ class CeleryStack:
     home: Path  # PREFLIGHT_HOME of the run: Airflow home, logs, reports
     config_dir: Path
     worker_concurrency: int = 4
+    preload: bool = True  # the compose file's celery_config_options (warm workers)
     stack_id: str = field(default_factory=lambda: uuid.uuid4().hex[:8])
     env: dict[str, str] = field(default_factory=dict)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
@@ -156,9 +158,23 @@ class CeleryStack:
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
             "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         }
+        if self.preload and CELERY_OPTIONS_KEY in compose:
+            overrides[CELERY_OPTIONS_KEY] = compose[CELERY_OPTIONS_KEY]
         with _preflight_home(self.home):
             self.env = airflow_env(**overrides)
         self.run_airflow("db-migrate", "db", "migrate")
+        self.set_pools()
+
+    def set_pools(self) -> None:
+        """One pool per source, as `airflow-init` does in the compose stack."""
+        log = self.logs / "preflight-pools.log"
+        with log.open("w") as handle:
+            done = subprocess.run(
+                [sys.executable, "-m", "preflight.cli", "pools", "--apply", "--config", str(self.config_dir)],
+                env=self.env, stdout=handle, stderr=subprocess.STDOUT,
+            )
+        if done.returncode != 0:
+            raise StackError(f"preflight pools --apply exited {done.returncode}\n{tail(log)}")
 
     # -------------------------------------------------------------- processes
 
