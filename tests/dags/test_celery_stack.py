@@ -22,7 +22,14 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from bench.celery_stack import CeleryStack, StackError, TaskRun, compose_common_env, max_overlap, write_catalog
+from bench.celery_stack import (
+    CeleryStack,
+    StackError,
+    TaskRun,
+    compose_common_env,
+    max_overlap,
+    write_catalog,
+)
 
 pytestmark = pytest.mark.integration
 
