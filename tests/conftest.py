@@ -4,7 +4,10 @@
     PREFLIGHT_TEST_MARIADB_URL    e.g. mysql+pymysql://root@127.0.0.1:3306/test
 
 SQLite always runs. An unset URL skips that engine's variant with the reason; `.ci/run`
-sets both, and PREFLIGHT_REQUIRE_ENGINES=1, so that in CI they must run.
+sets both, and PREFLIGHT_REQUIRE_ENGINES=1, so that in CI they must run. The Celery-stack
+test (tests/dags/test_celery_stack.py) also needs
+
+    PREFLIGHT_TEST_REDIS_URL      e.g. redis://127.0.0.1:6379/7 (a database of its own: emptied)
 """
 
 from __future__ import annotations

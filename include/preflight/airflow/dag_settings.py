@@ -8,8 +8,9 @@ editing the DAG file.
 
 Parsing must stay cheap and must never break on the configuration:
 
-- only the files that hold a top-level ``settings:`` or ``sources:`` key are parsed (the
-  catalog, however large, is not), with libyaml when it is available;
+- only the files that hold a top-level ``settings:`` or ``sources:`` key are read, and of
+  those only these two blocks are parsed (with libyaml when it is available): the
+  catalog, however large and wherever it is, is not;
 - anything wrong (no directory, a YAML error, an invalid value, ``settings`` in two
   files) gives the defaults for what could not be read, and a warning in the parse log.
   The error itself surfaces when the audit runs: its first task loads the whole
@@ -53,6 +54,8 @@ OTHER_SOURCES_AT_ONCE = 1
 
 _TOP_LEVEL = re.compile(r"^['\"]?(settings|sources)['\"]?\s*:", re.MULTILINE)
 _FLOW_TOP_LEVEL = re.compile(r"^\{", re.MULTILINE)
+_TOP_KEY = re.compile(r"^(?P<quote>['\"]?)(?P<key>[A-Za-z_][\w-]*)(?P=quote)\s*:(?:\s|$)")
+_WANTED = ("settings", "sources")
 _NOT_IN_ID = re.compile(r"[^A-Za-z0-9_-]")
 
 
@@ -123,6 +126,37 @@ def _load_yaml(text: str) -> Any:
     return yaml.load(text, Loader=loader)  # noqa: S506 - a safe loader
 
 
+def _wanted_blocks(text: str) -> str | None:
+    """The lines of the file's top-level ``settings`` and ``sources`` blocks, so that a
+    catalog in the same file is not parsed; None when the file is not plain block-style
+    YAML (several documents, a flow-style or unusual top level): then it is parsed whole."""
+    kept: list[str] = []
+    keep = False
+    for line in text.splitlines(keepends=True):
+        if line.startswith(("---", "...")):
+            return None
+        if line[:1] not in ("", " ", "\t", "#", "\n", "\r"):
+            match = _TOP_KEY.match(line)
+            if match is None:
+                return None
+            keep = match.group("key") in _WANTED
+        if keep:
+            kept.append(line)
+    return "".join(kept)
+
+
+def _parse(text: str) -> Any:
+    """``settings`` and ``sources`` of one file: from their blocks alone when that works
+    (an alias to an anchor elsewhere does not), else from the whole file."""
+    blocks = _wanted_blocks(text)
+    if blocks is not None:
+        try:
+            return _load_yaml(blocks)
+        except Exception:  # e.g. an alias defined outside the blocks: parse it all
+            pass
+    return _load_yaml(text)
+
+
 def _read(root: Path) -> DagSettings:
     problems: list[str] = []
     if not root.is_dir():
@@ -137,7 +171,7 @@ def _read(root: Path) -> DagSettings:
         if not (_TOP_LEVEL.search(text) or _FLOW_TOP_LEVEL.search(text)):
             continue  # catalog or use cases only: never parsed here
         try:
-            raw = _load_yaml(text)
+            raw = _parse(text)
         except Exception as exc:
             problems.append(f"{path}: not YAML ({type(exc).__name__})")
             continue
