@@ -68,6 +68,7 @@ def celery_seconds(
 
 
 def cli_seconds(postgres: str, home: Path, n: int) -> float:
+    # Only the stack's databases are used: no Airflow process is started.
     stack = CeleryStack(postgres_url=postgres, redis_url="", home=home, config_dir=home / "config")
     try:
         catalog = write_catalog(
@@ -76,7 +77,7 @@ def cli_seconds(postgres: str, home: Path, n: int) -> float:
         env = {**os.environ, "PREFLIGHT_HOME": str(home)}
         return cli_audit_seconds(catalog.directory, env, stack.create_database("results"))
     finally:
-        stack._drop_databases()
+        stack.drop_databases()
 
 
 def main(argv: list[str] | None = None) -> None:

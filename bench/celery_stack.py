@@ -20,7 +20,6 @@ sources (one PostgreSQL, one SQLite), and a configuration naming them.
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 import signal
 import socket
@@ -126,6 +125,8 @@ class CeleryStack:
         return self.url_of(role)
 
     def _flush_redis(self) -> None:
+        if not self.redis_url:
+            return
         import redis
 
         client = redis.Redis.from_url(self.redis_url)
@@ -253,9 +254,9 @@ class CeleryStack:
         finally:
             with contextlib.suppress(Exception):
                 self._flush_redis()
-            self._drop_databases()
+            self.drop_databases()
 
-    def _drop_databases(self) -> None:
+    def drop_databases(self) -> None:
         engine = sa.create_engine(self.postgres_url, isolation_level="AUTOCOMMIT")
         try:
             with engine.connect() as conn:
@@ -506,7 +507,3 @@ def cli_audit_seconds(config_dir: Path, env: Mapping[str, str], results_url: str
     if done.returncode not in (0, 1):  # 1: a use case is blocked, still a complete audit
         raise StackError(f"preflight audit exited {done.returncode}\n{done.stdout[-2000:]}\n{done.stderr[-3000:]}")
     return seconds
-
-
-def dump(obj: Any) -> str:
-    return json.dumps(obj, indent=2, default=str)

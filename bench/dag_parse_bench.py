@@ -37,7 +37,7 @@ PARSE = (
 def write_config(directory: Path, n: int, *, one_file: bool) -> Path:
     directory.mkdir(parents=True, exist_ok=True)
     settings = {"schedule": "0 3 * * *", "max_parallel_audits": 8}
-    sources = {f"src{i}": {"url": f"sqlite:////tmp/src{i}.db", "max_concurrent_audits": 2} for i in range(3)}
+    sources = {f"src{i}": {"url": f"sqlite:///src{i}.db", "max_concurrent_audits": 2} for i in range(3)}
     datasets = {
         f"table_{i:04d}": {
             "source": f"src{i % 3}",

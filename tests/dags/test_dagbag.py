@@ -71,7 +71,7 @@ def _config(tmp_path: Path, settings: str, *, sources: str = "", extra: dict[str
     config = tmp_path / "config"
     shutil.copytree(REPO / "include" / "config", config, dirs_exist_ok=True)
     (config / "preflight.yaml").write_text(
-        f"settings:\n{settings}\nsources:\n  warehouse:\n    url: sqlite:////tmp/none.db\n{sources}", encoding="utf-8"
+        f"settings:\n{settings}\nsources:\n  warehouse:\n    url: sqlite:///none.db\n{sources}", encoding="utf-8"
     )
     for name, text in (extra or {}).items():
         (config / name).write_text(text, encoding="utf-8")

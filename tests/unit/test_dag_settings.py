@@ -26,7 +26,7 @@ settings:
   max_parallel_audits: 12
 sources:
   warehouse:
-    url: sqlite:////tmp/warehouse.db
+    url: sqlite:///warehouse.db
     max_concurrent_audits: 3
   crm:
     conn_id: crm
