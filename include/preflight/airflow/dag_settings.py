@@ -74,6 +74,8 @@ class SourceLane:
 
 @dataclass(frozen=True)
 class DagSettings:
+    """What shapes the audit DAG: its schedule, its parallelism, one lane per source."""
+
     schedule: str | None = DEFAULT_SCHEDULE
     max_parallel_audits: int = DEFAULT_MAX_PARALLEL_AUDITS
     lanes: tuple[SourceLane, ...] = ()
@@ -97,7 +99,7 @@ def source_groups(sources: Iterable[str]) -> dict[str, str]:
     groups = {}
     for name, slug in slugs.items():
         if taken.count(slug) > 1:
-            slug = f"{slug}_{hashlib.sha1(name.encode()).hexdigest()[:6]}"
+            slug = f"{slug}_{hashlib.sha1(name.encode(), usedforsecurity=False).hexdigest()[:6]}"
         groups[name] = slug
     return groups
 
