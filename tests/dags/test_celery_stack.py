@@ -53,6 +53,10 @@ class CeleryRun:
     env: dict[str, str]
     logs: Path
 
+    def audit_task_logs(self) -> list[Path]:
+        root = Path(self.env["AIRFLOW_HOME"]) / "logs" / f"dag_id={DAG_ID}" / f"run_id={RUN_ID}"
+        return sorted(root.glob("task_id=source_*.audit_dataset/map_index=*/attempt=*.log"))
+
     def audits(self, source: str | None = None) -> list[TaskRun]:
         """The audit task instances of one source's task group, or of every source's."""
         wanted = {f"source_{s}.audit_dataset" for s in ([source] if source else LIMITS)}
@@ -157,6 +161,16 @@ def test_the_compose_stack_settings_run_natively(celery_run: CeleryRun) -> None:
     assert env["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == compose["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"]
     worker_log = (celery_run.logs / "celery-worker.log").read_text(errors="replace")
     assert "audit modules preloaded" in worker_log
+
+
+def test_audit_tasks_start_warm(celery_run: CeleryRun) -> None:
+    """Tasks are forked from a worker that preloaded the audit modules: none of them builds
+    Presidio's recognizers (which redacting the profiles' text values needs) again."""
+    logs = celery_run.audit_task_logs()
+    assert len(logs) >= N_DATASETS
+    assert "items_0000: ok" in "".join(path.read_text(errors="replace") for path in logs[:N_DATASETS])
+    cold = [path.parent.parent.name for path in logs if "Loaded recognizer" in path.read_text(errors="replace")]
+    assert cold == [], f"these audit tasks built Presidio's recognizers themselves: {cold[:5]}"
 
 
 def test_the_run_succeeds_with_one_audit_task_per_dataset(celery_run: CeleryRun) -> None:
