@@ -10,6 +10,7 @@ import json
 import logging
 import os
 import sys
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -70,9 +71,29 @@ def print_verdicts(run) -> None:  # noqa: ANN001
 
 
 @app.command()
-def validate(config: ConfigOption = None) -> None:
-    """Validate the configuration: YAML syntax, fields, types and references."""
+def validate(
+    config: ConfigOption = None,
+    offline: Annotated[bool, typer.Option("--offline", help="Do not connect to the sources to check column names.")] = False,
+) -> None:
+    """Validate the configuration: YAML syntax, fields, types, ranges and references, the
+    Great Expectations suites, and (unless --offline) every column name against its table.
+    Lists every problem and exits 2 when there is one."""
+    from preflight.measure.checks.gx_suite import check_suites
+
     cfg = _config(config)
+    problems, notes = check_suites(cfg)
+    if not offline:
+        from preflight.measure.catalog import check_columns
+
+        missing, unchecked = check_columns(cfg)
+        problems, notes = [*problems, *missing], [*notes, *unchecked]
+    for note in notes:
+        err.print(f"[yellow]note[/] {note}", highlight=False, soft_wrap=True)
+    if problems:
+        err.print(f"[red]error[/] {len(problems)} problem(s) in the configuration:", soft_wrap=True)
+        for problem in problems:
+            err.print(f"  - {problem}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(EXIT_ERROR)
     out.print(
         f"[green]ok[/] {cfg.directory}: {len(cfg.sources)} sources, {len(cfg.datasets)} datasets, "
         f"{len(cfg.use_cases)} use cases"
@@ -113,28 +134,108 @@ def audit(
     raise typer.Exit(exit_code_for([v.verdict.value for v in run.use_cases]))
 
 
+def _duration(value: str | None) -> timedelta | None:
+    from preflight.model.config import parse_duration
+
+    if value is None:
+        return None
+    try:
+        age = parse_duration(value)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{exc} (got {value!r})", param_hint="--max-age") from None
+    if age <= timedelta(0):
+        raise typer.BadParameter("must be longer than zero", param_hint="--max-age")
+    return age
+
+
 @app.command()
 def gate(
     use_case: Annotated[str, typer.Argument(help="Use case name from the configuration.")],
     config: ConfigOption = None,
-    run_id: Annotated[str | None, typer.Option(help="Run to read (default: the latest).")] = None,
+    max_age: Annotated[
+        str | None,
+        typer.Option("--max-age", help="Oldest audit the gate accepts, e.g. 90s, 12h, 7d (default: settings.gate_max_age)."),
+    ] = None,
+    run_id: Annotated[str | None, typer.Option(help="Run to read (default: the newest finished audit).")] = None,
+    block_at_risk: Annotated[bool, typer.Option("--block-at-risk", help="Keep the gate closed for at-risk use cases too.")] = False,
 ) -> None:
-    """Exit 0 when USE_CASE may launch (ready or at risk), 1 when it is blocked."""
-    from preflight.run.pipeline import GateClosed, store_for
-    from preflight.run.pipeline import gate as check_gate
+    """Exit 0 when USE_CASE may launch, 1 when its gate is closed (blocked, stale audit,
+    configuration changed since the audit, incomplete or no audit), 2 on an error."""
+    from datetime import UTC, datetime
+
+    from preflight.run.gate import decide_gate
+    from preflight.run.pipeline import store_for
 
     cfg = _config(config)
-    if use_case not in cfg.use_cases:
-        err.print(f"[red]error[/] unknown use case {use_case!r} (known: {', '.join(sorted(cfg.use_cases))})")
-        raise typer.Exit(EXIT_ERROR)
-    try:
-        verdict = check_gate(store_for(cfg), use_case, run_id)
-    except GateClosed as exc:
-        out.print(f"[bold red]gate closed[/] {exc}")
-        raise typer.Exit(EXIT_BLOCKED) from None
-    out.print(f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score})")
+    age = _duration(max_age)
+    decision = decide_gate(
+        store_for(cfg), cfg, use_case, now=datetime.now(UTC), max_age=age, run_id=run_id,
+        allow_at_risk=not block_at_risk,
+    )
+    if not decision.open:
+        out.print(f"[bold red]gate closed[/] {use_case}" + (f" (run {decision.run_id})" if decision.run_id else ""))
+        for reason in decision.reasons:
+            out.print(f"  - {reason}", markup=False, highlight=False)
+        raise typer.Exit(EXIT_BLOCKED)
+    verdict = decision.verdict
+    assert verdict is not None
+    out.print(f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score}, run {decision.run_id})")
     for fix in verdict.fixes[:5]:
-        out.print(f"  - {fix['message']}")
+        out.print(f"  - {fix['message']}", markup=False, highlight=False)
+
+
+_ARROW = "→"
+
+
+def _print_changes(label: str, changes) -> None:  # noqa: ANN001 - CheckChange, imported lazily
+    for change in changes:
+        tag = "newly failing" if change.newly_failing else ("newly fixed" if change.newly_fixed else "changed")
+        how = f"{change.before or 'absent'} {_ARROW} {change.after or 'absent'}"
+        out.print(f"    {tag}: [{change.severity}] {change.id} ({how}): {change.message}", markup=False, highlight=False)
+
+
+@app.command()
+def diff(
+    run_a: Annotated[str | None, typer.Argument(help="The older run (default: the run before RUN_B).")] = None,
+    run_b: Annotated[str | None, typer.Argument(help="The newer run (default: the newest finished run).")] = None,
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the changes as JSON.")] = False,
+) -> None:
+    """What changed between two audits: verdict flips, newly failing and newly fixed checks,
+    score changes and their causes (default: the two newest finished runs)."""
+    from preflight.run.diff import diff_runs
+    from preflight.run.pipeline import store_for
+
+    changes = diff_runs(store_for(_config(config)), run_a, run_b)
+    if as_json:
+        sys.stdout.write(json.dumps(changes.as_dict(), indent=2) + "\n")
+        return
+    out.print(f"Changes from run {changes.before} to run {changes.after}", markup=False, highlight=False)
+    if not changes.changed:
+        out.print("no changes")
+        return
+    moved = [u for u in changes.use_cases if u.changed]
+    if moved:
+        out.print("[bold]Use cases[/]")
+    for use_case in moved:
+        verdict = (
+            f"{use_case.verdict_before or 'absent'} {_ARROW} {use_case.verdict_after or 'absent'}"
+            if use_case.flipped else (use_case.verdict_after or "")
+        )
+        score = ""
+        if use_case.score_change:
+            score = f"   score {use_case.score_before} {_ARROW} {use_case.score_after} ({use_case.score_change:+d})"
+        band = f"   band {use_case.band_before} {_ARROW} {use_case.band_after}" if use_case.band_before != use_case.band_after else ""
+        out.print(f"  {use_case.name}: {verdict}{score}{band}", markup=False, highlight=False)
+        _print_changes("use case", use_case.checks)
+    touched = [d for d in changes.datasets if d.changed]
+    if touched:
+        out.print("[bold]Datasets[/]")
+    for dataset in touched:
+        status = f"{dataset.status_before} {_ARROW} {dataset.status_after}" if dataset.status_before != dataset.status_after else ""
+        scores = ", ".join(f"{k} {v:+d}" for k, v in dataset.score_changes.items())
+        out.print(f"  {dataset.name}: {' · '.join(p for p in (status, scores) if p)}", markup=False, highlight=False)
+        _print_changes("dataset", dataset.checks)
 
 
 @app.command()
@@ -204,16 +305,28 @@ def discover(
     source: Annotated[str, typer.Option("--source", help="Source name from the configuration.")],
     config: ConfigOption = None,
     schema: Annotated[str | None, typer.Option(help="Schema to introspect (default: the source's default).")] = None,
-    output: Annotated[Path | None, typer.Option(help="YAML file to write (default: <config>/discovered_<source>.yaml).")] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(help="YAML file to write (default: <config>/discovered_<source>.yaml); with --format odcs, a directory (default: <config>/contracts)."),
+    ] = None,
     force: Annotated[bool, typer.Option(help="Overwrite an existing file.")] = False,
+    format_: Annotated[
+        str, typer.Option("--format", help="yaml: one catalog file; odcs: one ODCS contract per table.")
+    ] = "yaml",
 ) -> None:
     """Write catalog entries for the source's tables that are not in the catalog yet."""
     from preflight.authoring.discover import discover_source, write_catalog_entries
 
+    if format_ not in ("yaml", "odcs"):
+        err.print(f"[red]error[/] --format must be yaml or odcs, not {format_!r}")
+        raise typer.Exit(EXIT_ERROR)
     cfg = _config(config)
     entries = discover_source(cfg, source, schema=schema)
     if not entries:
         out.print(f"every table of {source} is already in the catalog")
+        return
+    if format_ == "odcs":
+        _discover_contracts(cfg, entries, output, force)
         return
     target = output or cfg.directory / f"discovered_{source}.yaml"
     try:
@@ -222,6 +335,117 @@ def discover(
         err.print(f"[red]error[/] {exc}")
         raise typer.Exit(EXIT_ERROR) from None
     out.print(f"[green]wrote[/] {len(entries)} catalog entries to {target}: fill in owner and classification")
+
+
+export_app = typer.Typer(
+    help="Write what Preflight knows about a dataset in the ecosystem's formats (ODCS, Croissant).",
+    no_args_is_help=True,
+)
+app.add_typer(export_app, name="export")
+
+RunOption = Annotated[str | None, typer.Option("--run", help="Audit run to read (default: the latest).")]
+OutputOption = Annotated[Path | None, typer.Option("--output", "-o", help="File to write (default: standard output).")]
+ForceOption = Annotated[bool, typer.Option(help="Overwrite an existing file.")]
+
+
+def _latest_audit(cfg, dataset: str, run_id: str | None):  # noqa: ANN001, ANN202
+    """(run id, the dataset's audit in that run, the run's verdicts); audit None when absent."""
+    from preflight.errors import StoreError
+    from preflight.run.pipeline import store_for
+
+    store = store_for(cfg)
+    try:
+        run = store.load_run(run_id)
+    except StoreError:
+        if run_id:
+            raise
+        return None, None, ()
+    audit = next((a for a in run.datasets if a.name == dataset), None)
+    return run.run_id, audit, run.use_cases
+
+
+def _unknown_dataset(cfg, dataset: str) -> None:  # noqa: ANN001
+    if dataset not in cfg.datasets:
+        err.print(f"[red]error[/] unknown dataset {dataset!r} (known: {', '.join(sorted(cfg.datasets))})")
+        raise typer.Exit(EXIT_ERROR)
+
+
+def _emit(text: str, output: Path | None, force: bool) -> None:
+    if output is None:
+        sys.stdout.write(text if text.endswith("\n") else text + "\n")
+        return
+    from preflight.authoring.odcs import write_contract
+
+    try:
+        write_contract(text, output, force=force)
+    except FileExistsError as exc:
+        err.print(f"[red]error[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    err.print(f"[green]wrote[/] {output}")
+
+
+@export_app.command("odcs")
+def export_odcs(
+    dataset: Annotated[str, typer.Argument(help="Dataset name from the catalog.")],
+    config: ConfigOption = None,
+    output: OutputOption = None,
+    run_id: RunOption = None,
+    force: ForceOption = False,
+) -> None:
+    """An ODCS v3 data contract of DATASET: what the catalog declares and the audit measured."""
+    from preflight.authoring.odcs import contract_for_dataset, contract_yaml
+
+    cfg = _config(config)
+    _unknown_dataset(cfg, dataset)
+    run, audit, _ = _latest_audit(cfg, dataset, run_id)
+    if audit is None:
+        where = f"run {run}" if run else "the results store"
+        err.print(f"[yellow]note[/] no audit of {dataset} in {where}: the contract carries the catalog only")
+    contract = contract_for_dataset(cfg, dataset, audit, run_id=run)
+    _emit(contract_yaml(contract, measured=audit is not None), output, force)
+
+
+@export_app.command("croissant")
+def export_croissant(
+    dataset: Annotated[str, typer.Argument(help="Dataset name from the catalog.")],
+    config: ConfigOption = None,
+    output: OutputOption = None,
+    run_id: RunOption = None,
+    force: ForceOption = False,
+) -> None:
+    """A Croissant 1.1 JSON-LD card of audited DATASET, validated with mlcroissant."""
+    from preflight.authoring.croissant import croissant_card, validate_card
+
+    cfg = _config(config)
+    _unknown_dataset(cfg, dataset)
+    run, audit, verdicts = _latest_audit(cfg, dataset, run_id)
+    if audit is None or audit.profile is None:
+        why = "no audit" if audit is None else f"the audit could not read it ({audit.status.value})"
+        err.print(f"[red]error[/] {dataset}: {why} in {f'run {run}' if run else 'the results store'}; run `preflight audit` first")
+        raise typer.Exit(EXIT_ERROR)
+    entry = cfg.datasets[dataset]
+    card = croissant_card(audit, entry=entry, source=cfg.sources[entry.source], verdicts=verdicts, run_id=run)
+    issues = validate_card(card)
+    if issues.errors:
+        err.print(f"[red]error[/] mlcroissant rejects the card of {dataset}:")
+        for line in issues.errors:
+            err.print(f"  - {line}")
+        raise typer.Exit(EXIT_ERROR)
+    for line in issues.warnings:
+        err.print(f"[yellow]mlcroissant[/] {line}")
+    _emit(json.dumps(card, indent=2, ensure_ascii=False, default=str), output, force)
+
+
+def _discover_contracts(cfg, entries: dict, output: Path | None, force: bool) -> None:  # noqa: ANN001
+    from preflight.authoring.odcs import write_discovered_contracts
+
+    folder = output or cfg.directory / "contracts"
+    try:
+        written = write_discovered_contracts(cfg, entries, folder, force=force)
+    except FileExistsError as exc:
+        err.print(f"[red]error[/] {exc}")
+        raise typer.Exit(EXIT_ERROR) from None
+    out.print(f"[green]wrote[/] {len(written)} contracts to {folder}: fill in the team (owner) and dataClassification")
 
 
 @app.command()

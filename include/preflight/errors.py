@@ -18,6 +18,7 @@ exit codes in one place (``preflight.cli``): a closed gate exits 1, every other
     ├── UnknownUseCaseError  a use case is in neither the configuration nor the run asked for
     ├── GateClosedError      a use case may not launch: blocked, stale, judged on another
     │                        configuration, or never audited (carries the reasons)
+    ├── RegistrationError    a probe or rule registered twice under one name
     ├── IncompleteRunError   an Airflow run planned datasets that it never audited
     ├── PoolSyncError        Airflow's pools could not be set from the configuration
     └── DemoError            a step of ``preflight demo`` failed (names the log to read)
@@ -31,7 +32,8 @@ Expectations in :mod:`preflight.measure.checks.gx_suite`, lineage sources in
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import difflib
+from collections.abc import Iterable, Sequence
 
 __all__ = [
     "ConfigError",
@@ -42,12 +44,24 @@ __all__ = [
     "LineageSourceError",
     "PoolSyncError",
     "PreflightError",
+    "RegistrationError",
     "SamplingError",
     "SourceError",
     "StoreError",
     "TableNotFoundError",
     "UnknownUseCaseError",
+    "did_you_mean",
 ]
+
+
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """`` (did you mean 'x'?)`` for the closest known name, else `` (known: a, b)``: the tail
+    of an error message about a misspelt name."""
+    names = sorted(set(known))
+    close = difflib.get_close_matches(name, names, n=1, cutoff=0.6)
+    if close:
+        return f" (did you mean {close[0]!r}?)"
+    return f" (known: {', '.join(names) or 'none'})"
 
 
 class PreflightError(Exception):
@@ -61,6 +75,8 @@ class ConfigError(PreflightError):
         self.file = file
         self.field = field
         self.problem = message
+        # Every problem found, when the loader reports several at once.
+        self.problems: tuple[ConfigError, ...] = (self,)
         where = ": ".join(part for part in (file, field) if part)
         super().__init__(f"{where}: {message}" if where else message)
 
@@ -109,6 +125,10 @@ class GateClosedError(PreflightError):
         super().__init__(
             f"{use_case}: gate closed{where}:\n" + "\n".join(f"  - {line}" for line in self.reasons)
         )
+
+
+class RegistrationError(PreflightError):
+    """A probe or a requirement rule is registered under a name already taken."""
 
 
 class DemoError(PreflightError):

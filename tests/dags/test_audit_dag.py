@@ -150,3 +150,19 @@ def test_planted_quality_defects_fail_with_observed_and_expected(demo_run) -> No
     assert checks[("seat_sales", "quality.gx.expect_column_values_to_be_between.price")]["passed"]
     undocumented = checks[("readers", "discoverability.description")]
     assert not undocumented["passed"]
+
+
+def test_report_links_croissant_cards_with_lineage(demo_run) -> None:  # noqa: ANN001
+    # The evaluate task writes each dataset's card beside the report; through Airflow the
+    # warehouse DAG's OpenLineage events say which job wrote each table.
+    import json
+
+    from preflight.authoring.croissant import validate_card
+
+    latest = demo_run.home / "reports" / "latest"
+    for dataset in demo_run.report["datasets"]:
+        card = json.loads((latest / dataset["croissant"]).read_text())
+        assert validate_card(card).errors == (), dataset["name"]
+    seat_sales = json.loads((latest / "croissant" / "seat_sales.json").read_text())
+    assert seat_sales["rai:dataCollection"].startswith("Written by ")
+    assert seat_sales["distribution"][0]["contentUrl"].endswith("/seat_sales")

@@ -19,7 +19,7 @@ from preflight.measure.checks.discoverability import (
     discoverability,
     read_db_comments,
 )
-from preflight.measure.registry import PROBES, ProbeContext
+from preflight.measure.registry import ProbeContext, builtin_probes
 from preflight.model.config import Config, DatasetConfig, Settings, SourceConfig
 from preflight.model.results import Check, ColumnProfile, TableProfile
 
@@ -35,6 +35,9 @@ COLUMN_COMMENTS = {
     "plan": "Subscription plan: free, plus or premium.",
     "signed_up_at": "When the account was created (UTC).",
 }
+
+
+PROBES = {registered.name: registered for registered in builtin_probes()}
 
 
 @pytest.fixture
@@ -144,7 +147,7 @@ def test_the_registered_probe_reports_facts(db: Scratch, tmp_path: Path) -> None
         profile=profile_from_inspector(db.engine, table),
         now=datetime.now(UTC),
     )
-    assert PROBES["discoverability"].func is discoverability
+    assert PROBES["discoverability"] is discoverability
     checks = list(PROBES["discoverability"].func(ctx))
     assert ctx.facts["discoverability"] == {
         c.id.removeprefix("discoverability."): c.passed for c in checks

@@ -17,7 +17,7 @@ from preflight.measure.checks.gx_suite import (
     run_suite,
     run_suite_detailed,
 )
-from preflight.measure.registry import PROBES, ProbeContext
+from preflight.measure.registry import ProbeContext, builtin_probes
 from preflight.model.config import Config, DatasetConfig, Settings
 from preflight.model.results import Check, Severity, TableProfile
 
@@ -30,6 +30,9 @@ ROWS = [
     {"order_id": 3, "customer": "alan", "amount": 99.0, "status": "refunded"},
     {"order_id": 4, "customer": None, "amount": 7.25, "status": "open"},
 ]
+
+
+PROBES = {registered.name: registered for registered in builtin_probes()}
 
 
 @pytest.fixture

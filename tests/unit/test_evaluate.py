@@ -7,17 +7,17 @@ from pathlib import Path
 
 import pytest
 import yaml
+from evidence_world import audit, good_evidence
 
 from preflight.config import load_config
 from preflight.judge.evaluate import evaluate_all, evaluate_use_case, verdict_of
+from preflight.judge.evidence import EvidenceSet
 from preflight.model.results import (
     Check,
-    ColumnProfile,
     DatasetAudit,
     DatasetStatus,
     Dimension,
     Severity,
-    TableProfile,
     VerdictLevel,
 )
 from preflight.model.scoring import dataset_scores, weighted_score
@@ -30,23 +30,13 @@ def _check(id: str, passed: bool, severity: Severity = Severity.WARNING, dimensi
     return Check(id=id, dimension=dimension, severity=severity, passed=passed, message=id, **kw)
 
 
-TEXT_OK = {"documents": 100, "empty": 0.0, "too_short": 0.0, "too_long": 0.0, "exact_duplicates": 0.0,
-           "near_duplicates": 0.0, "mojibake": 0.0, "boilerplate": 0.0, "languages": {"en": 1.0}}
+def _audit(name: str, *, rows: int = 100, nulls: dict[str, int] | None = None, status=DatasetStatus.OK,
+           pii: dict[str, dict[str, float]] | None = None) -> DatasetAudit:
+    return audit(name, rows=rows, nulls=nulls, status=status, evidence=good_evidence(name, rows=rows, pii=pii))
 
 
-def _audit(name: str, *, rows: int = 100, nulls: dict[str, int] | None = None, checks: list[Check] = (), status=DatasetStatus.OK, facts=None) -> DatasetAudit:
-    nulls = nulls or {}
-    facts = {"text": {"body": TEXT_OK}, **(facts or {})}
-    columns = tuple(
-        ColumnProfile(name=c, type="TEXT", kind="text", null_count=nulls.get(c, 0), distinct_count=rows)
-        for c in ("doc_id", "body", "label", "created_at")
-    )
-    profile = TableProfile(table=name, row_count=rows, columns=columns, profiled_at=NOW) if status is DatasetStatus.OK else None
-    return DatasetAudit(
-        name=name, source="db", status=status, profile=profile, checks=tuple(checks),
-        reason=None if status is DatasetStatus.OK else "table not found",
-        facts=facts, started_at=NOW, finished_at=NOW,
-    )
+def _evaluate(name: str, config, audits: dict[str, DatasetAudit], *, today: date = TODAY):  # noqa: ANN001, ANN202
+    return evaluate_use_case(name, config, EvidenceSet(audits), today=today)
 
 
 def _config(tmp_path: Path, use_case: dict, catalog: dict | None = None):
@@ -55,6 +45,7 @@ def _config(tmp_path: Path, use_case: dict, catalog: dict | None = None):
             "source": "db", "table": "docs", "description": "Docs", "owner": "team",
             "primary_key": "doc_id", "classification": "internal",
             "access_label_column": "label", "text_columns": ["body"],
+            "freshness": {"column": "created_at", "slo": "24h"},
         }
     }
     (tmp_path / "c.yaml").write_text(yaml.safe_dump({
@@ -65,13 +56,8 @@ def _config(tmp_path: Path, use_case: dict, catalog: dict | None = None):
     return load_config(tmp_path)
 
 
-GOOD_CHECKS = [
-    _check("quality.uniqueness.primary_key", True),
-    _check("quality.timeliness", True),
-    _check("lineage.producer", True, dimension=Dimension.LINEAGE),
-    _check("discoverability.description", True, dimension=Dimension.DISCOVERABILITY),
-]
-RAG = {"kind": "rag", "datasets": {"docs": {"role": "documents", "columns": ["doc_id", "body", "label"]}}}
+RAG = {"kind": "rag", "business_sponsor": "VP Support", "owner": "ai@corp",
+       "datasets": {"docs": {"role": "documents", "columns": ["doc_id", "body", "label"]}}}
 
 
 def test_verdict_rules() -> None:
@@ -97,7 +83,7 @@ def test_unreachable_dataset_scores_zero_everywhere() -> None:
 
 def test_ready_use_case_reaches_band_a(tmp_path: Path) -> None:
     config = _config(tmp_path, RAG)
-    verdict = evaluate_use_case("uc", config, {"docs": _audit("docs", checks=GOOD_CHECKS)}, today=TODAY)
+    verdict = _evaluate("uc", config, {"docs": _audit("docs")}, today=TODAY)
     assert verdict.verdict is VerdictLevel.READY, [c.message for c in verdict.checks if c.failing]
     assert verdict.score == 100
     assert verdict.readiness_level == "A"
@@ -105,40 +91,40 @@ def test_ready_use_case_reaches_band_a(tmp_path: Path) -> None:
 
 
 def test_nulls_in_needed_column_block_and_threshold_override(tmp_path: Path) -> None:
-    audits = {"docs": _audit("docs", nulls={"body": 5}, checks=GOOD_CHECKS)}
-    blocked = evaluate_use_case("uc", _config(tmp_path, RAG), audits, today=TODAY)
+    audits = {"docs": _audit("docs", nulls={"body": 5})}
+    blocked = _evaluate("uc", _config(tmp_path, RAG), audits, today=TODAY)
     assert blocked.verdict is VerdictLevel.BLOCKED
     assert any("docs.body is 5.0% NULL" in b for b in blocked.blockers)
     assert blocked.readiness_level == "C"  # reachable and legal, not faithful
 
-    relaxed = evaluate_use_case("uc", _config(tmp_path, {**RAG, "thresholds": {"completeness": 0.1}}), audits, today=TODAY)
+    relaxed = _evaluate("uc", _config(tmp_path, {**RAG, "thresholds": {"completeness": 0.1}}), audits, today=TODAY)
     assert relaxed.verdict is VerdictLevel.READY
 
 
 def test_unreachable_dataset_blocks_at_band_none(tmp_path: Path) -> None:
     audits = {"docs": _audit("docs", status=DatasetStatus.UNREACHABLE)}
-    verdict = evaluate_use_case("uc", _config(tmp_path, RAG), audits, today=TODAY)
+    verdict = _evaluate("uc", _config(tmp_path, RAG), audits, today=TODAY)
     assert verdict.verdict is VerdictLevel.BLOCKED
     assert verdict.readiness_level == "none"
     assert "docs is unreachable: table not found" in verdict.blockers[0]
 
 
 def test_pii_blocks_unless_handled_on_classified_data(tmp_path: Path) -> None:
-    facts = {"pii": {"body": {"EMAIL_ADDRESS": 0.12}}}
-    audits = {"docs": _audit("docs", checks=GOOD_CHECKS, facts=facts)}
-    forbidden = evaluate_use_case("uc", _config(tmp_path, RAG), audits, today=TODAY)
+    audits = {"docs": _audit("docs", pii={"body": {"EMAIL_ADDRESS": 0.12}})}
+    forbidden = _evaluate("uc", _config(tmp_path, RAG), audits, today=TODAY)
     assert forbidden.verdict is VerdictLevel.BLOCKED
     assert "EMAIL_ADDRESS in 12.0% of rows" in forbidden.blockers[0]
 
     masked_public = _config(tmp_path, {**RAG, "pii": "masked_before_indexing"}, catalog={
         "docs": {"source": "db", "table": "docs", "description": "d", "owner": "o", "primary_key": "doc_id",
                  "classification": "public", "access_label_column": "label", "text_columns": ["body"]}})
-    assert evaluate_use_case("uc", masked_public, audits, today=TODAY).verdict is VerdictLevel.BLOCKED
+    assert _evaluate("uc", masked_public, audits, today=TODAY).verdict is VerdictLevel.BLOCKED
 
     masked_confidential = _config(tmp_path, {**RAG, "pii": "masked_before_indexing"}, catalog={
         "docs": {"source": "db", "table": "docs", "description": "d", "owner": "o", "primary_key": "doc_id",
-                 "classification": "confidential", "access_label_column": "label", "text_columns": ["body"]}})
-    assert evaluate_use_case("uc", masked_confidential, audits, today=TODAY).verdict is VerdictLevel.READY
+                 "classification": "confidential", "access_label_column": "label", "text_columns": ["body"],
+                 "freshness": {"column": "created_at", "slo": "24h"}}})
+    assert _evaluate("uc", masked_confidential, audits, today=TODAY).verdict is VerdictLevel.READY
 
 
 @pytest.mark.parametrize(("expires", "today", "blocked"), [
@@ -148,8 +134,8 @@ def test_pii_blocks_unless_handled_on_classified_data(tmp_path: Path) -> None:
 ])
 def test_waivers_with_fixed_clock(tmp_path: Path, expires: date, today: date, blocked: bool) -> None:
     use_case = {**RAG, "waivers": [{"check": "completeness.docs.*", "reason": "backfill running", "approver": "dana@corp", "expires": expires.isoformat()}]}
-    audits = {"docs": _audit("docs", nulls={"body": 5}, checks=GOOD_CHECKS)}
-    verdict = evaluate_use_case("uc", _config(tmp_path, use_case), audits, today=today)
+    audits = {"docs": _audit("docs", nulls={"body": 5})}
+    verdict = _evaluate("uc", _config(tmp_path, use_case), audits, today=today)
     check = next(c for c in verdict.checks if c.id == "completeness.docs.body")
     assert check.waiver["approver"] == "dana@corp"
     assert check.waived is not blocked
@@ -174,8 +160,8 @@ def test_fixes_ranked_by_gain_and_platform_view(tmp_path: Path) -> None:
     }))
     config = load_config(tmp_path)
     audits = [
-        _audit("docs", nulls={"body": 50}, checks=GOOD_CHECKS),  # undocumented + incomplete body
-        _audit("other", checks=GOOD_CHECKS),
+        _audit("docs", nulls={"body": 50}),  # undocumented + incomplete body
+        _audit("other"),
     ]
     verdicts, platform = evaluate_all(config, audits, today=TODAY)
     by_name = {v.use_case: v for v in verdicts}

@@ -1,41 +1,55 @@
-"""Every requirement of every kind, with a passing and a failing fixture.
+"""Every requirement of every kind: passing, failing, and failing closed.
 
-A "good world" satisfies all requirements of all kinds; for each requirement, one
-mutation of that world (keyed by the requirement's rule) must make it fail — and only
-through that requirement's own checks.
+A "good world" (its evidence is in ``evidence_world``) satisfies every requirement of
+every kind. For each requirement:
+
+- one mutation of that world's evidence, keyed by the requirement's rule, must make it
+  fail — through that requirement's own checks, at its severity;
+- with the evidence its rule reads marked *not measured*, it must not be met, at its own
+  severity, with the reason: a probe that could not run never reads as a pass.
 """
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from evidence_world import NOW, audit, good_evidence, not_measured, replace
 
 from preflight.config import load_config
 from preflight.judge.evaluate import evaluate_use_case
-from preflight.judge.kinds import kind_names
-from preflight.judge.rules import RULES, load_kind
-from preflight.measure.use_case import UseCaseMeasures
-from preflight.model.results import (
-    Check,
-    ColumnProfile,
-    DatasetAudit,
-    DatasetStatus,
-    Dimension,
-    Severity,
-    TableProfile,
+from preflight.judge.evidence import EvidenceSet, ProfileEvidence
+from preflight.judge.kinds import kind_names, load_kind
+from preflight.judge.plan import cross_plan
+from preflight.judge.rules import builtin_rules
+from preflight.model.evidence import (
+    Documentation,
+    EventsFigures,
+    EventsPerEntity,
+    Evidence,
+    Freshness,
+    JoinCoverage,
+    JoinFigures,
+    KeyUniqueness,
+    LabelBalance,
+    LabelFigures,
+    Lineage,
+    LocaleCoverage,
+    LocaleFigures,
+    PiiScan,
+    RuleFigures,
+    RuleResult,
+    TextFitness,
 )
+from preflight.model.results import DatasetStatus, ProbeFailure, Verdict
 
 KINDS = kind_names()
-NOW = datetime(2026, 11, 25, tzinfo=UTC)
 ROWS = 2000
-COLUMNS = {"doc_id": "numeric", "body": "text", "label": "text", "created_at": "temporal", "locale": "text",
-           "user_id": "numeric", "item_id": "numeric"}
 ROLES = {
     "rag": {"docs": "documents"},
     "agent_tools": {"docs": "documents"},
@@ -44,124 +58,166 @@ ROLES = {
     "localization": {"source": "source_text", "target": "target_text"},
     "fine_tuning": {"examples": "examples"},
 }
-TEXT_OK = {"documents": ROWS, "empty": 0.0, "too_short": 0.0, "too_long": 0.0, "exact_duplicates": 0.0,
-           "near_duplicates": 0.0, "mojibake": 0.0, "boilerplate": 0.0, "languages": {"en": 1.0}}
 
 
-def _good_world(kind: str) -> dict[str, Any]:
-    datasets = {}
-    for name in ("docs", "events", "users", "items", "source", "target", "examples"):
-        datasets[name] = {
-            "catalog": {
-                "source": "db", "table": name, "description": f"{name} table", "owner": "team@corp",
-                "classification": "confidential", "primary_key": "doc_id", "text_columns": ["body"],
-                "access_label_column": "label", "freshness": {"column": "created_at", "slo": "24h"},
-            },
-            "nulls": {},
-            "rows": ROWS,
-            "status": DatasetStatus.OK,
-            "checks": {
-                "quality.uniqueness.primary_key": True, "quality.timeliness": True, "lineage.producer": True,
-                "discoverability.description": True, "discoverability.column_descriptions": True,
-            },
-            "facts": {"text": {"body": dict(TEXT_OK)}, "pii": {}},
+@dataclass
+class World:
+    catalog: dict[str, dict[str, Any]]
+    use_case: dict[str, Any]
+    datasets: dict[str, dict[str, Any]]  # name -> {rows, nulls, status, evidence}
+    cross_changes: list[Callable[[list[Evidence[Any]]], list[Evidence[Any]]]] = field(default_factory=list)
+
+
+def _good_world(kind: str) -> World:
+    names = ROLES[kind]
+    catalog: dict[str, dict[str, Any]] = {}
+    for name in names:
+        catalog[name] = {
+            "source": "db", "table": name, "description": f"{name} table", "owner": "team@corp",
+            "classification": "confidential", "primary_key": "doc_id", "text_columns": ["body"],
+            "access_label_column": "label", "freshness": {"column": "created_at", "slo": "24h"},
         }
     use_case: dict[str, Any] = {
         "kind": kind,
-        "datasets": {name: {"role": role, "columns": ["doc_id", "body", "label", "created_at"]} for name, role in ROLES[kind].items()},
+        "business_sponsor": "VP Data",
+        "owner": "ai-team@corp",
+        "datasets": {n: {"role": r, "columns": ["doc_id", "body", "label", "created_at"]} for n, r in names.items()},
         "target_languages": ["en"],
         "target_locales": ["fr-FR"],
     }
+    first = next(iter(names))
+    if kind == "recommendation":  # join coverage and events per entity are derived from these
+        catalog["events"]["related_keys"] = [
+            {"column": "item_id", "references": "items.doc_id"},
+            {"column": "user_id", "references": "users.doc_id"},
+        ]
+    else:  # every other kind reads the cross checks it declares
+        use_case["cross_checks"] = [
+            {"type": "join_coverage", "from": f"{first}.item_id", "to": f"{first}.doc_id"},
+            {"type": "events_per_entity", "from": f"{first}.user_id"},
+        ]
     if kind == "localization":
         use_case["datasets"]["target"]["locale_column"] = "locale"
     if kind == "fine_tuning":
         use_case["datasets"]["examples"]["label_column"] = "label"
-    measures = {
-        "joins": [{"from": "events.item_id", "to": "items.doc_id", "min_coverage": 0.99, "rows": ROWS, "matched": ROWS, "coverage": 1.0}],
-        "events_per_entity": [{"key": "events.user_id", "min_events": 3, "min_share": 0.8, "entities": 100,
-                               "with_enough": 100, "share": 1.0, "fewest": 5, "mean": 20.0}],
-        "locales": {"target": {"column": "target.locale", "per_locale": {"fr-FR": ROWS}, "invalid": [],
-                               "coverage": {"fr-FR": 1.0}, "items": ROWS, "per": "doc_id"}},
-        "labels": {"examples": {"column": "examples.label", "classes": {"a": 1000, "b": 1000}, "smallest_share": 0.5}},
+    datasets = {
+        n: {"rows": ROWS, "nulls": {}, "status": DatasetStatus.OK, "evidence": good_evidence(n, rows=ROWS)}
+        for n in names
     }
-    return {"datasets": datasets, "use_case": use_case, "measures": measures}
+    return World(catalog, use_case, datasets)
 
 
-def _evaluate(world: dict[str, Any], tmp_path: Path):  # noqa: ANN202
-    catalog = {name: d["catalog"] for name, d in world["datasets"].items()}
+def _passing_cross(config: Any) -> list[Evidence[Any]]:
+    plan = cross_plan(config, "uc")
+    found: list[Evidence[Any]] = []
+    found += [JoinCoverage(dataset=j.source.dataset, source=j.source, target=j.target,
+                           figures=JoinFigures(rows=ROWS, matched=ROWS)) for j in plan.joins]
+    found += [EventsPerEntity(dataset=e.entity.dataset, entity=e.entity, min_events=e.min_events,
+                              figures=EventsFigures(entities=100, with_enough=100, fewest=5, mean=20.0)) for e in plan.events]
+    found += [LocaleCoverage(dataset=r.dataset, column=r.column,
+                             figures=LocaleFigures(per_locale={"fr-FR": ROWS}, invalid=(), items=ROWS, per="doc_id"))
+              for r in plan.locales]
+    found += [LabelBalance(dataset=r.dataset, column=r.column, figures=LabelFigures(classes={"a": 1000, "b": 1000}))
+              for r in plan.labels]
+    return found
+
+
+def _evaluate(world: World, tmp_path: Path) -> Verdict:
     (tmp_path / "c.yaml").write_text(yaml.safe_dump({
-        "sources": {"db": {"url": "sqlite:///x.db"}}, "datasets": catalog, "use_cases": {"uc": world["use_case"]},
+        "sources": {"db": {"url": "sqlite:///x.db"}}, "datasets": world.catalog, "use_cases": {"uc": world.use_case},
     }))
     config = load_config(tmp_path)
-    audits = {}
-    for name, d in world["datasets"].items():
-        ok = d["status"] is DatasetStatus.OK
-        profile = TableProfile(
-            table=name, row_count=d["rows"], profiled_at=NOW,
-            columns=tuple(ColumnProfile(name=c, type=k.upper(), kind=k, null_count=d["nulls"].get(c, 0)) for c, k in COLUMNS.items()),
-        )
-        checks = tuple(
-            Check(id=cid, dimension=Dimension(cid.split(".")[0]), severity=Severity.WARNING, passed=passed, message=cid)
-            for cid, passed in d["checks"].items()
-        )
-        audits[name] = DatasetAudit(
-            name=name, source="db", status=d["status"], reason=None if ok else "down", profile=profile if ok else None,
-            checks=checks, facts=d["facts"], started_at=NOW, finished_at=NOW,
-        )
-    measures = UseCaseMeasures(**world["measures"])
-    return evaluate_use_case("uc", config, audits, today=NOW.date(), measures=measures)
+    audits = {
+        name: audit(name, rows=d["rows"], nulls=d["nulls"], status=d["status"], evidence=d["evidence"])
+        for name, d in world.datasets.items()
+    }
+    cross = _passing_cross(config)
+    for change in world.cross_changes:
+        cross = change(cross)
+    return evaluate_use_case("uc", config, EvidenceSet(audits, cross), today=NOW.date())
 
 
-def _first_role(world: dict[str, Any], *roles: str) -> str:
-    return next(n for n, d in world["use_case"]["datasets"].items() if not roles or d["role"] in roles)
+def _every(world: World, change: Callable[[dict[str, Any]], None]) -> None:
+    for d in world.datasets.values():
+        change(d)
 
 
-def _set_text(metric: str) -> Callable[[dict], None]:
-    def mutate(world: dict) -> None:
-        for d in world["datasets"].values():
-            if metric == "bad_length":
-                d["facts"]["text"]["body"]["too_short"] = 0.9
-            else:
-                d["facts"]["text"]["body"][metric] = 0.9
+def _evidence(kind: type[Evidence[Any]], **figures: Any) -> Callable[[World, dict], None]:
+    def mutate(world: World, params: dict) -> None:
+        _every(world, lambda d: d.update(evidence=replace(d["evidence"], kind, **figures)))
     return mutate
 
 
-def _all(world: dict, func: Callable[[dict], None]) -> None:
-    for d in world["datasets"].values():
-        func(d)
+def _cross(kind: type[Evidence[Any]], **figures: Any) -> Callable[[World, dict], None]:
+    def mutate(world: World, params: dict) -> None:
+        world.cross_changes.append(lambda records: replace(records, kind, **figures))
+    return mutate
 
 
-MUTATIONS: dict[str, Callable[[dict, dict], None]] = {
-    "datasets_reachable": lambda w, p: w["datasets"][_first_role(w)].update(status=DatasetStatus.UNREACHABLE),
-    "columns_present": lambda w, p: w["use_case"]["datasets"][_first_role(w)].update(columns=["doc_id", "no_such_column"]),
-    "no_unapproved_pii": lambda w, p: _all(w, lambda d: d["facts"].update(pii={"body": {"EMAIL_ADDRESS": 0.1}})),
-    "columns_complete": lambda w, p: w["datasets"][_first_role(w)]["nulls"].update(body=ROWS // 2),
-    "keys_unique": lambda w, p: _all(w, lambda d: d["checks"].update({"quality.uniqueness.primary_key": False})),
-    "dataset_quality": lambda w, p: _all(w, lambda d: d["checks"].update({"quality.validity.range.amount": False})),
-    "fresh": lambda w, p: _all(w, lambda d: d["checks"].update({"quality.timeliness": False})),
-    "documented_and_owned": lambda w, p: _all(w, lambda d: (
-        d["catalog"].pop("description"), d["catalog"].pop("owner"), d["checks"].update({"discoverability.description": False}))),
-    "lineage_known": lambda w, p: _all(w, lambda d: d["checks"].update({"lineage.producer": False})),
-    "access_labels_present": lambda w, p: _all(w, lambda d: d["nulls"].update(label=ROWS // 2)),
-    "text_present": lambda w, p: _all(w, lambda d: d["catalog"].pop("text_columns")),
-    "text_metric": lambda w, p: _set_text(p["metric"])(w),
-    "language_match": lambda w, p: _all(w, lambda d: d["facts"]["text"]["body"].update(languages={"fr": 1.0})),
-    "join_coverage": lambda w, p: w["measures"]["joins"][0].update(coverage=0.5, matched=ROWS // 2),
-    "events_per_entity": lambda w, p: w["measures"]["events_per_entity"][0].update(share=0.1, with_enough=10),
-    "events_timestamped": lambda w, p: w["datasets"]["events"]["nulls"].update(created_at=5),
-    "locale_codes_valid": lambda w, p: w["measures"]["locales"]["target"].update(invalid=["French"]),
-    "locale_coverage": lambda w, p: w["measures"]["locales"]["target"].update(coverage={"fr-FR": 0.1}),
-    "labels_complete_and_balanced": lambda w, p: w["measures"]["labels"]["examples"].update(smallest_share=0.01),
-    "min_rows": lambda w, p: _all(w, lambda d: d.update(rows=10)),
-    "schemas_documented": lambda w, p: _all(w, lambda d: d["checks"].update({"discoverability.column_descriptions": False})),
-    "access_classified": lambda w, p: _all(w, lambda d: d["catalog"].pop("classification")),
+def _text(world: World, params: dict) -> None:
+    metric = "too_short" if params["metric"] == "bad_length" else params["metric"]
+    _evidence(TextFitness, **{metric: 0.9})(world, params)
+
+
+def _failing_rule(world: World, params: dict) -> None:
+    _every(world, lambda d: d["evidence"].append(RuleResult(
+        dataset=d["evidence"][0].dataset, rule="quality.validity.range.amount", origin="builtin",
+        figures=RuleFigures(passed=False, message="12 rows break the range rule"))))
+
+
+def _first(world: World) -> str:
+    return next(iter(world.use_case["datasets"]))
+
+
+MUTATIONS: dict[str, Callable[[World, dict], None]] = {
+    "datasets_reachable": lambda w, p: w.datasets[_first(w)].update(status=DatasetStatus.UNREACHABLE),
+    "columns_present": lambda w, p: w.use_case["datasets"][_first(w)].update(columns=["doc_id", "no_such_column"]),
+    "no_unapproved_pii": _evidence(PiiScan, shares={"EMAIL_ADDRESS": 0.1}),
+    "columns_complete": lambda w, p: w.datasets[_first(w)]["nulls"].update(body=ROWS // 2),
+    "keys_unique": _evidence(KeyUniqueness, duplicate_rows=7),
+    "dataset_quality": _failing_rule,
+    "fresh": _evidence(Freshness, age_hours=200.0),
+    "documented_and_owned": lambda w, p: (
+        [c.pop("description") and c.pop("owner") for c in w.catalog.values()],
+        _evidence(Documentation, described=False, owned=False)(w, p),
+    ),
+    "lineage_known": _evidence(Lineage, producers=()),
+    "access_labels_present": lambda w, p: _every(w, lambda d: d["nulls"].update(label=ROWS // 2)),
+    "text_present": lambda w, p: [c.pop("text_columns") for c in w.catalog.values()],
+    "text_metric": _text,
+    "language_match": _evidence(TextFitness, languages={"fr": 1.0}),
+    "join_coverage": _cross(JoinCoverage, matched=ROWS // 2),
+    "events_per_entity": _cross(EventsPerEntity, with_enough=10),
+    "events_timestamped": lambda w, p: w.datasets["events"]["nulls"].update(created_at=5),
+    "locale_codes_valid": _cross(LocaleCoverage, invalid=("French",)),
+    "locale_coverage": _cross(LocaleCoverage, per_locale={"fr-FR": 10}),
+    "labels_complete_and_balanced": _cross(LabelBalance, classes={"a": 1990, "b": 10}),
+    "min_rows": lambda w, p: _every(w, lambda d: d.update(rows=10)),
+    "schemas_documented": _evidence(Documentation, columns_described=False),
+    "access_classified": lambda w, p: [c.pop("classification") for c in w.catalog.values()],
+    "use_case_accountable": lambda w, p: w.use_case.pop("business_sponsor"),
 }
 
 CASES = [(kind, req) for kind in KINDS for req in load_kind(kind).requirements]
+IDS = [f"{k}-{r.id}" for k, r in CASES]
 
 
 def test_every_rule_has_a_failing_fixture() -> None:
-    assert set(RULES) == set(MUTATIONS), "add a mutation for every rule"
+    assert set(builtin_rules()) == set(MUTATIONS), "add a mutation for every rule"
+
+
+def test_every_kind_file_is_consistent() -> None:
+    rules = builtin_rules()
+    for kind in KINDS:
+        profile = load_kind(kind)
+        ids = [r.id for r in profile.requirements]
+        assert len(ids) == len(set(ids)), f"{kind}: duplicate requirement ids"
+        for requirement in profile.requirements:
+            assert requirement.rule in rules, f"{kind}.{requirement.id}: unknown rule {requirement.rule}"
+            roles = [*requirement.params.get("roles", []), requirement.params.get("derive_from_role"),
+                     requirement.params.get("base_role")]
+            assert {r for r in roles if r} <= set(profile.roles), f"{kind}.{requirement.id}: role not in the kind's roles"
+        assert "use_case_accountable" in {r.rule for r in profile.requirements}, f"{kind} must judge accountability"
 
 
 @pytest.mark.parametrize("kind", KINDS)
@@ -170,19 +226,80 @@ def test_good_world_passes_every_requirement(kind: str, tmp_path: Path) -> None:
     failing = [c.message for c in verdict.checks if not c.passed]
     assert not failing, failing
     assert verdict.verdict.value == "ready" and verdict.readiness_level == "A"
+    assert verdict.score == 100
     ids = {c.details["requirement"] for c in verdict.checks}
     assert ids == {r.id for r in load_kind(kind).requirements}, "every requirement produced a check"
 
 
-@pytest.mark.parametrize(("kind", "requirement"), CASES, ids=[f"{k}-{r.id}" for k, r in CASES])
+@pytest.mark.parametrize(("kind", "requirement"), CASES, ids=IDS)
 def test_requirement_fails_on_its_fixture(kind: str, requirement: Any, tmp_path: Path) -> None:
     world = copy.deepcopy(_good_world(kind))
     MUTATIONS[requirement.rule](world, requirement.params)
     verdict = _evaluate(world, tmp_path)
     own = [c for c in verdict.checks if c.details["requirement"] == requirement.id]
-    assert any(not c.passed for c in own), f"{requirement.id} did not fail: {[c.message for c in own]}"
+    failing = [c for c in own if not c.passed]
+    assert failing, f"{requirement.id} did not fail: {[c.message for c in own]}"
+    assert any(c.severity is requirement.severity for c in failing)
     expected = {"blocker": "blocked", "warning": "at_risk", "info": None}[requirement.severity.value]
     if expected == "blocked":
         assert verdict.verdict.value == "blocked"
     elif expected == "at_risk":
         assert verdict.verdict.value in ("at_risk", "blocked")
+
+
+def _mark_not_measured(world: World, reads: tuple[str, ...]) -> None:
+    """Every record of the kinds ``reads`` names becomes "not measured"."""
+    if ProfileEvidence.KIND in reads:  # nothing was read from the datasets at all
+        _every(world, lambda d: d.update(status=DatasetStatus.UNREACHABLE))
+    _every(world, lambda d: d.update(evidence=[not_measured(r) if r.KIND in reads else r for r in d["evidence"]]))
+    world.cross_changes.append(lambda records: [not_measured(r) if r.KIND in reads else r for r in records])
+
+
+FAIL_CLOSED = [(k, r) for k, r in CASES if builtin_rules()[r.rule].reads]
+
+
+@pytest.mark.parametrize(("kind", "requirement"), FAIL_CLOSED, ids=[f"{k}-{r.id}" for k, r in FAIL_CLOSED])
+def test_requirement_not_met_when_its_evidence_was_not_measured(kind: str, requirement: Any, tmp_path: Path) -> None:
+    world = copy.deepcopy(_good_world(kind))
+    _mark_not_measured(world, builtin_rules()[requirement.rule].reads)
+    verdict = _evaluate(world, tmp_path)
+    own = [c for c in verdict.checks if c.details["requirement"] == requirement.id]
+    unmeasured = [c for c in own if not c.measured]
+    assert unmeasured, f"{requirement.id} read no 'not measured': {[(c.passed, c.message) for c in own]}"
+    for check in unmeasured:
+        assert not check.passed, check.message
+        assert check.severity is requirement.severity, f"{check.id}: {check.severity} is not {requirement.severity}"
+        assert "could not be measured" in check.message or "unreachable" in check.message, check.message
+    assert not any(c.passed for c in own if c.dataset and c.dataset in world.datasets and not c.measured)
+    if requirement.severity.value == "blocker":
+        assert verdict.verdict.value == "blocked"
+    elif requirement.severity.value == "warning":
+        assert verdict.verdict.value in ("at_risk", "blocked")
+
+
+DATASET_KINDS = {"key_uniqueness", "freshness", "rule", "documentation", "lineage", "pii", "text"}
+# Requirements whose evidence a probe records (the profile and cross-dataset measures are not a probe's).
+PROBE_CASES = [(k, r) for k, r in FAIL_CLOSED if set(builtin_rules()[r.rule].reads) <= DATASET_KINDS]
+
+
+@pytest.mark.parametrize(("kind", "requirement"), PROBE_CASES, ids=[f"{k}-{r.id}" for k, r in PROBE_CASES])
+def test_requirement_not_met_when_the_probe_that_records_it_crashed(kind: str, requirement: Any, tmp_path: Path) -> None:
+    """No record at all, and the probe that records it crashed: not met, with the crash as the reason."""
+    reads = builtin_rules()[requirement.rule].reads
+    world = copy.deepcopy(_good_world(kind))
+    crash = ProbeFailure(reason="RuntimeError: boom", produces=tuple(reads))
+    for d in world.datasets.values():
+        d["evidence"] = [r for r in d["evidence"] if r.KIND not in reads]
+    (tmp_path / "c.yaml").write_text(yaml.safe_dump({
+        "sources": {"db": {"url": "sqlite:///x.db"}}, "datasets": world.catalog, "use_cases": {"uc": world.use_case},
+    }))
+    config = load_config(tmp_path)
+    audits = {
+        n: audit(n, rows=ROWS, evidence=d["evidence"], failures={"the_probe": crash}) for n, d in world.datasets.items()
+    }
+    verdict = evaluate_use_case("uc", config, EvidenceSet(audits, _passing_cross(config)), today=NOW.date())
+    own = [c for c in verdict.checks if c.details["requirement"] == requirement.id]
+    crashed = [c for c in own if not c.measured]
+    assert crashed, [c.message for c in own]
+    assert all(not c.passed and c.severity is requirement.severity for c in crashed)
+    assert all("the_probe probe failed: RuntimeError: boom" in c.message for c in crashed), [c.message for c in crashed]

@@ -37,7 +37,7 @@ from preflight.measure.checks.lineage import (
     read_events_file,
     read_marquez,
 )
-from preflight.measure.registry import PROBES, ProbeContext
+from preflight.measure.registry import ProbeContext, builtin_probes
 from preflight.model.config import Config, LineageSettings, Settings
 from preflight.model.results import ColumnProfile, Dimension, Severity, TableProfile
 
@@ -46,6 +46,9 @@ EVENTS = DATA / "events.jsonl"
 CONFIG_DIR = DATA / "config"
 WH = "postgres://warehouse.internal:5432"
 NOW = datetime(2025, 5, 2, 12, 0, tzinfo=UTC)
+
+
+PROBES = {registered.name: registered for registered in builtin_probes()}
 
 
 @pytest.fixture(autouse=True)
@@ -473,7 +476,7 @@ def context(config: Config, name: str, columns: tuple[str, ...] = ()) -> ProbeCo
 
 def test_probe_is_registered_for_the_lineage_dimension() -> None:
     registered = PROBES["lineage"]
-    assert (registered.dimension, registered.order, registered.func) == (
+    assert (registered.dimension, registered.order, registered) == (
         Dimension.LINEAGE,
         60,
         lineage_probe,

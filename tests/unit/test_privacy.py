@@ -20,7 +20,7 @@ from preflight.measure.checks.privacy import (
     redact,
     scan_texts,
 )
-from preflight.measure.registry import PROBES, ProbeContext
+from preflight.measure.registry import ProbeContext, builtin_probes
 from preflight.model.config import Config, DatasetConfig, Settings, SourceConfig
 from preflight.model.results import Dimension, Severity, TableProfile
 
@@ -81,6 +81,9 @@ RAW_VALUES = [
     "536-22-1234",
     "943 476 5919",
 ]
+
+
+PROBES = {registered.name: registered for registered in builtin_probes()}
 
 
 def test_every_entity_has_a_case() -> None:
@@ -302,7 +305,7 @@ def test_probe_reports_each_entity_per_column(tmp_path: Path) -> None:
 def test_probe_output_holds_no_raw_value(tmp_path: Path) -> None:
     ctx = _context(tmp_path, {"body": list(TICKETS)})
     checks = list(privacy_probe(ctx))
-    reported = {k: v for k, v in ctx.facts.items() if not k.startswith("_")}
+    reported = dict(ctx.facts)
     out = json.dumps([c.model_dump(mode="json") for c in checks]) + json.dumps(reported)
     out += repr(checks)
     for raw in RAW_VALUES:
@@ -330,5 +333,5 @@ def test_probe_samples_at_most_sample_size_rows(tmp_path: Path) -> None:
     ctx = _context(tmp_path, {"body": list(TICKETS) * 4}, sample_size=30)
     checks = list(privacy_probe(ctx))
     assert {c.details.get("rows_scanned") for c in checks} == {30}
-    assert len(ctx.facts["_samples"]["body"]) == 30
+    assert len(ctx.cache["samples"]["body"]) == 30
     assert ctx.facts["sampling"]["body"]["size"] == 30

@@ -13,7 +13,7 @@ from preflight.measure import sample as sampling
 from preflight.measure.checks import text_fitness
 from preflight.measure.checks.privacy import privacy_probe
 from preflight.measure.checks.text_fitness import THRESHOLDS, assess_texts, text_fitness_probe
-from preflight.measure.registry import PROBES, ProbeContext
+from preflight.measure.registry import ProbeContext, builtin_probes
 from preflight.model.config import Config, DatasetConfig, Settings, SourceConfig
 from preflight.model.results import Dimension, Severity, TableProfile
 
@@ -47,6 +47,9 @@ GERMAN = [
     "Die App stürzt jedes Mal ab, wenn ich die Einstellungen öffne.",
     "Könnten Sie mir bitte eine Rechnung für das Jahresabonnement schicken?",
 ]
+
+
+PROBES = {registered.name: registered for registered in builtin_probes()}
 
 
 def documents(pool: list[str], count: int, seed: int = 0) -> list[str]:

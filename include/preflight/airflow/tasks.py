@@ -101,17 +101,22 @@ def evaluate_task(run_id: str, config_dir: str | None = None, planned: Mapping[s
 
 
 def gate_task(run_id: str, use_case: str, outlet_events: Any, config_dir: str | None = None) -> dict[str, Any]:
-    """Fail (without retries) when blocked; otherwise emit the use case's readiness Asset event."""
+    """Fail (without retries) when the gate is closed; otherwise emit the use case's
+    readiness Asset event. Decides exactly as ``preflight gate`` does, on this run."""
+    from datetime import UTC, datetime
+
     from airflow.sdk import AssetAlias
     from airflow.sdk.exceptions import AirflowFailException
 
     from preflight.config import load_config
-    from preflight.run.pipeline import GateClosed, gate, store_for
+    from preflight.errors import GateClosedError
+    from preflight.run.gate import check_gate
+    from preflight.run.pipeline import store_for
 
-    store = store_for(load_config(config_dir))
+    config = load_config(config_dir)
     try:
-        verdict = gate(store, use_case, run_id)
-    except GateClosed as exc:
+        verdict = check_gate(store_for(config), config, use_case, now=datetime.now(UTC), run_id=run_id)
+    except GateClosedError as exc:
         log.error("%s", exc)
         raise AirflowFailException(str(exc)) from None
     log.info("%s passes its gate: %s, score %d", use_case, verdict.verdict.value, verdict.score)

@@ -2,7 +2,9 @@
 
 - verdict: ``blocked`` if a non-waived blocker fails, ``at_risk`` if a warning
   fails, else ``ready``;
-- score: the weighted share of passing requirement checks (see :mod:`scoring`);
+- score: 0–100, inside the verdict's own range (blocked 0–49, at risk 50–79, ready
+  80–100), placed by the weighted share of passing requirement checks, so a blocked use
+  case never looks nearly ready (see :func:`verdict_score`);
 - readiness band (after Lawrence's data-readiness levels): ``C`` when every band-C
   requirement passes (the data exists, is reachable and may be used), ``B`` when band B
   passes too (faithful: quality and representation), ``A`` when the kind's own band-A
@@ -14,27 +16,38 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from fnmatch import fnmatchcase
 from typing import Any
 
-from preflight.judge.rules import RULES, UseCaseContext, load_kind
-from preflight.measure.use_case import UseCaseMeasures
+from preflight.judge.evidence import EvidenceSet
+from preflight.judge.kinds import load_kind
+from preflight.judge.plan import cross_plan
+from preflight.judge.rules import Need, Rule, RuleContext, builtin_rules
 from preflight.model.config import Config, Waiver
+from preflight.model.evidence import (
+    CrossPlan,
+    EventsPerEntity,
+    Evidence,
+    JoinCoverage,
+    LabelBalance,
+    LocaleCoverage,
+)
 from preflight.model.results import (
     Check,
     DatasetAudit,
-    DatasetStatus,
     Severity,
     Verdict,
     VerdictLevel,
 )
 from preflight.model.scoring import weighted_score
 
-__all__ = ["evaluate_all", "evaluate_use_case", "platform_fixes", "verdict_of"]
+__all__ = ["SCORE_RANGES", "evaluate_all", "evaluate_use_case", "platform_fixes", "verdict_of", "verdict_score"]
 
 BANDS = ("C", "B", "A")
+# Each verdict owns a range of scores: the score says the verdict first, progress second.
+SCORE_RANGES = {VerdictLevel.BLOCKED: (0, 49), VerdictLevel.AT_RISK: (50, 79), VerdictLevel.READY: (80, 100)}
 
 
 def verdict_of(checks: Iterable[Check]) -> VerdictLevel:
@@ -44,6 +57,15 @@ def verdict_of(checks: Iterable[Check]) -> VerdictLevel:
     if any(c.severity is Severity.WARNING for c in failing):
         return VerdictLevel.AT_RISK
     return VerdictLevel.READY
+
+
+def verdict_score(checks: Sequence[Check], verdict: VerdictLevel | None = None) -> int:
+    """The score of ``checks``: the weighted share of passing checks, placed inside the
+    verdict's range of :data:`SCORE_RANGES`."""
+    verdict = verdict or verdict_of(checks)
+    low, high = SCORE_RANGES[verdict]
+    share = weighted_score(checks)
+    return low + round((high - low) * (share if share is not None else 100) / 100)
 
 
 def _apply_waivers(checks: list[Check], waivers: Sequence[Waiver], today: date) -> list[Check]:
@@ -95,7 +117,7 @@ def _blocker_line(check: Check) -> str:
 def _ranked_fixes(checks: Sequence[Check]) -> tuple[dict[str, Any], ...]:
     """Failing checks ordered by what fixing each one alone would gain."""
     base_verdict = verdict_of(checks)
-    base_score = weighted_score(checks) or 0
+    base_score = verdict_score(checks, base_verdict)
     fixes: list[dict[str, Any]] = []
     for i, check in enumerate(checks):
         if not check.failing:
@@ -109,7 +131,7 @@ def _ranked_fixes(checks: Sequence[Check]) -> tuple[dict[str, Any], ...]:
                 "severity": check.severity.value,
                 "message": check.message,
                 "remediation": check.remediation,
-                "score_gain": (weighted_score(fixed) or 0) - base_score,
+                "score_gain": verdict_score(fixed, after) - base_score,
                 "verdict_after": after.value,
                 "verdict_gain": after.rank - base_verdict.rank,
             }
@@ -121,25 +143,21 @@ def _ranked_fixes(checks: Sequence[Check]) -> tuple[dict[str, Any], ...]:
 def evaluate_use_case(
     name: str,
     config: Config,
-    audits: dict[str, DatasetAudit],
+    evidence: EvidenceSet,
     *,
     today: date,
-    measures: UseCaseMeasures | None = None,
+    plan: CrossPlan | None = None,
+    rules: Mapping[str, Rule] | None = None,
 ) -> Verdict:
+    """The verdict of use case ``name`` on ``evidence``; ``today`` is the only clock."""
     use_case = config.use_cases[name]
     profile = load_kind(use_case.kind)
-    needed = {d: audits[d] for d in use_case.datasets}
-    ctx = UseCaseContext(name=name, use_case=use_case, config=config, audits=needed, today=today)
-    ctx.extra["measures"] = measures
+    plan = plan if plan is not None else cross_plan(config, name)
+    rules = rules if rules is not None else builtin_rules()
+    ctx = RuleContext(name=name, use_case=use_case, config=config, evidence=evidence, plan=plan, today=today)
     checks: list[Check] = []
     for requirement in profile.requirements:
-        overrides: dict[str, Any] = {}
-        if requirement.id in use_case.thresholds:
-            overrides["threshold"] = use_case.thresholds[requirement.id]
-        if requirement.id in use_case.severities:
-            overrides["severity"] = Severity(use_case.severities[requirement.id])
-        req = requirement.model_copy(update=overrides) if overrides else requirement
-        checks.extend(RULES[req.rule](ctx, req))
+        checks.extend(rules[requirement.rule](ctx, Need.of(requirement, name, use_case)))
     checks = _apply_waivers(checks, use_case.waivers, today)
     verdict = verdict_of(checks)
     level, gaps = _band(checks)
@@ -148,7 +166,7 @@ def evaluate_use_case(
         use_case=name,
         kind=use_case.kind,
         verdict=verdict,
-        score=weighted_score(checks) or 0,
+        score=verdict_score(checks, verdict),
         blockers=tuple(_blocker_line(c) for c in failing_blockers),
         checks=tuple(checks),
         datasets=tuple(use_case.datasets),
@@ -157,7 +175,19 @@ def evaluate_use_case(
         fixes=_ranked_fixes(checks) if verdict is not VerdictLevel.READY else (),
         description=use_case.description,
         owner=use_case.owner,
+        complete=all(d in evidence.audits for d in use_case.datasets),
+        evidence=tuple(_planned(evidence, plan)),  # type: ignore[arg-type]  # cross kinds are in AnyEvidence
     )
+
+
+def _planned(evidence: EvidenceSet, plan: CrossPlan) -> list[Evidence[Any]]:
+    """The cross-dataset records this verdict read, to store beside it."""
+    records: list[Evidence[Any]] = []
+    records += [evidence.get(JoinCoverage, j.source.dataset, source=j.source, target=j.target) for j in plan.joins]
+    records += [evidence.get(EventsPerEntity, e.entity.dataset, entity=e.entity, min_events=e.min_events) for e in plan.events]
+    records += [evidence.get(LocaleCoverage, r.dataset, column=r.column) for r in plan.locales]
+    records += [evidence.get(LabelBalance, r.dataset, column=r.column) for r in plan.labels]
+    return records
 
 
 def platform_fixes(verdicts: Sequence[Verdict]) -> tuple[dict[str, Any], ...]:
@@ -201,29 +231,15 @@ def evaluate_all(
     audits: Iterable[DatasetAudit],
     *,
     today: date,
-    measures: dict[str, UseCaseMeasures] | None = None,
+    cross: Iterable[Evidence[Any]] = (),
 ) -> tuple[list[Verdict], tuple[dict[str, Any], ...]]:
+    """Every use case of ``config`` on the run's audits and cross-dataset evidence. A
+    needed dataset with no audit reads "not audited in this run" to every requirement."""
     by_name = {a.name: a for a in audits}
-    measures = measures or {}
+    cross = list(cross)
     verdicts = []
-    for name in config.use_cases:
-        missing = [d for d in config.use_cases[name].datasets if d not in by_name]
-        for dataset in missing:  # never audited (e.g. its task failed): treat as unreachable
-            by_name[dataset] = _not_audited(dataset, config)
-        verdicts.append(evaluate_use_case(name, config, by_name, today=today, measures=measures.get(name)))
+    for name, use_case in config.use_cases.items():
+        needed = {d: by_name[d] for d in use_case.datasets if d in by_name}
+        evidence = EvidenceSet(needed, cross)
+        verdicts.append(evaluate_use_case(name, config, evidence, today=today))
     return verdicts, platform_fixes(verdicts)
-
-
-def _not_audited(name: str, config: Config) -> DatasetAudit:
-    from datetime import UTC, datetime
-
-    now = datetime.now(UTC)
-    return DatasetAudit(
-        name=name,
-        source=config.datasets[name].source,
-        status=DatasetStatus.ERROR,
-        reason="no audit result for this dataset in this run",
-        scores={"discoverability": 0, "quality": 0, "lineage": 0},
-        started_at=now,
-        finished_at=now,
-    )

@@ -39,7 +39,12 @@ class KindProfile(BaseModel):
     kind: str
     title: str
     description: str
+    # The roles a use case of this kind may give its datasets (``datasets.<name>.role``).
+    roles: tuple[str, ...] = ()
     requirements: tuple[Requirement, ...]
+
+    def requirement(self, requirement_id: str) -> Requirement | None:
+        return next((r for r in self.requirements if r.id == requirement_id), None)
 
 
 @cache

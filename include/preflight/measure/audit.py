@@ -1,45 +1,36 @@
 """Audit one dataset: access → one-pass profile → every registered probe → scores.
 
-A dataset that cannot be reached (bad source, missing table, refused connection)
-becomes a ``DatasetAudit`` with status ``unreachable`` and the reason; a probe that
-crashes becomes a failed check naming the probe. Neither stops the rest of the audit.
+A dataset that cannot be reached (bad source, missing table, refused connection, a
+timeout) becomes a ``DatasetAudit`` with status ``unreachable`` and a safe reason; a
+probe that crashes becomes a failed check naming the probe, and the evidence it would
+have recorded reads "not measured: the <probe> probe failed" to every requirement that
+needs it. Neither stops the rest of the audit.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import UTC, datetime
-from typing import Any
 
 import sqlalchemy as sa
 
 from preflight.engines.connect import engine_for
+from preflight.engines.reasons import safe_reason
 from preflight.errors import SourceError
-
-# Probe modules register themselves on import; the order of checks comes from the registry.
-from preflight.measure.checks import (  # noqa: F401
-    discoverability,
-    gx_suite,
-    history,
-    lineage,
-    privacy,
-    quality,
-    text_fitness,
-)
 from preflight.measure.profile import TableNotFoundError, profile_table
-from preflight.measure.redaction import redact_profile, scrub
-from preflight.measure.registry import ProbeContext, ordered_probes
+from preflight.measure.redaction import redact_profile
+from preflight.measure.registry import AuditHistory, ProbeContext, ProbeRegistry, builtin_probes
 from preflight.model.config import Config
 from preflight.model.results import (
     Check,
     DatasetAudit,
     DatasetStatus,
     Dimension,
+    ProbeFailure,
     Severity,
     TableProfile,
 )
 from preflight.model.scoring import dataset_scores
-from preflight.run.store import ResultsStore
 
 __all__ = ["audit_dataset"]
 
@@ -70,19 +61,14 @@ def _unreachable(name: str, source: str, reason: str, started: datetime, status:
     )
 
 
-def _db_reason(exc: BaseException, secrets: list[str]) -> str:
-    orig = getattr(exc, "orig", None) or exc
-    first_line = (str(orig).strip().splitlines() or [type(orig).__name__])[0]
-    return scrub(f"{type(orig).__name__}: {first_line}", secrets)[:500]
-
-
 def audit_dataset(
     config: Config,
     name: str,
     *,
-    store: ResultsStore | None = None,
+    store: AuditHistory | None = None,
     now: datetime | None = None,
     run_id: str | None = None,
+    probes: ProbeRegistry | None = None,
 ) -> DatasetAudit:
     """Audit ``name`` from the catalog; never raises for a data or access problem."""
     started = datetime.now(UTC)
@@ -93,6 +79,7 @@ def audit_dataset(
     except SourceError as exc:
         return _unreachable(name, dataset.source, str(exc), started, DatasetStatus.UNREACHABLE)
     secrets = [engine.url.password] if engine.url.password else []
+    names = [dataset.table, dataset.schema_name or ""]
 
     try:
         profile: TableProfile = profile_table(
@@ -102,12 +89,14 @@ def audit_dataset(
             approximate_distinct=config.settings.approximate_distinct,
         )
     except TableNotFoundError as exc:
-        return _unreachable(name, dataset.source, scrub(str(exc), secrets), started, DatasetStatus.UNREACHABLE)
+        return _unreachable(name, dataset.source, str(exc), started, DatasetStatus.UNREACHABLE)
     except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.ProgrammingError) as exc:
-        return _unreachable(name, dataset.source, _db_reason(exc, secrets), started, DatasetStatus.UNREACHABLE)
+        reason = safe_reason(exc, secrets=secrets, names=names)
+        return _unreachable(name, dataset.source, reason, started, DatasetStatus.UNREACHABLE)
     except Exception as exc:  # a bug or an unsupported table: this dataset only
         log.exception("profiling %s failed", name)
-        return _unreachable(name, dataset.source, _db_reason(exc, secrets), started, DatasetStatus.ERROR)
+        reason = safe_reason(exc, secrets=secrets, names=names)
+        return _unreachable(name, dataset.source, reason, started, DatasetStatus.ERROR)
 
     ctx = ProbeContext(
         name=name, dataset=dataset, config=config, engine=engine, profile=profile, now=now, store=store, run_id=run_id
@@ -122,24 +111,29 @@ def audit_dataset(
             message=f"{name} is readable ({profile.row_count} rows)",
         )
     ]
-    for registered in ordered_probes():
+    failures: dict[str, ProbeFailure] = {}
+    for registered in probes if probes is not None else builtin_probes():
         try:
-            checks.extend(registered.func(ctx))
+            checks.extend(registered(ctx))
         except Exception as exc:
-            log.warning("probe %s failed on %s: %s", registered.name, name, type(exc).__name__)
+            reason = safe_reason(exc, secrets=secrets, names=[*names, *(c.name for c in profile.columns)])
+            log.warning("probe %s failed on %s: %s", registered.name, name, reason)
+            failures[registered.name] = ProbeFailure(
+                reason=reason, produces=tuple(kind.KIND for kind in registered.produces)
+            )
             checks.append(
                 Check(
                     id=f"{registered.dimension.value}.{registered.name}.probe_error",
                     dimension=registered.dimension,
                     severity=Severity.WARNING,
                     passed=False,
+                    measured=False,
                     dataset=name,
-                    observed=_db_reason(exc, secrets),
-                    message=f"the {registered.name} probe could not run on {name}: {_db_reason(exc, secrets)}",
+                    observed=reason,
+                    message=f"the {registered.name} probe could not run on {name}: {reason}",
                     remediation="see the task log; this is a Preflight or database problem, not a data finding",
                 )
             )
-    facts: dict[str, Any] = {k: v for k, v in ctx.facts.items() if not k.startswith("_")}
     return DatasetAudit(
         name=name,
         source=dataset.source,
@@ -147,7 +141,9 @@ def audit_dataset(
         profile=redact_profile(profile),
         checks=tuple(checks),
         scores=dataset_scores(checks, DatasetStatus.OK),
-        facts=facts,
+        facts=ctx.facts,
+        evidence=tuple(ctx.evidence),
+        probe_failures=failures,
         started_at=started,
         finished_at=datetime.now(UTC),
     )

@@ -84,7 +84,7 @@ from sqlalchemy.sql.elements import ColumnElement, quoted_name
 from preflight.errors import TableNotFoundError
 from preflight.model.results import ColumnProfile, TableProfile
 
-__all__ = ["TableNotFoundError", "column_kind", "profile_table"]
+__all__ = ["TableNotFoundError", "codepoint_text", "column_kind", "profile_table", "reflect_table"]
 
 NUMERIC, TEXT, TEMPORAL, BOOLEAN, OTHER = "numeric", "text", "temporal", "boolean", "other"
 
@@ -164,7 +164,7 @@ def profile_table(
     queries are not counted in ``TableProfile.statements``; they do not depend on the
     number of columns either.
     """
-    reflected = _reflect(engine, table, schema)
+    reflected = reflect_table(engine, table, schema)
     dialect = engine.dialect
     plans = [_plan_column(column, dialect, approximate_distinct) for column in reflected.columns]
     profiled_at = datetime.now(UTC)
@@ -218,7 +218,9 @@ def _qualified(table: str, schema: str | None) -> str:
     return f"{schema}.{table}" if schema else table
 
 
-def _reflect(engine: sa.Engine, table: str, schema: str | None) -> sa.Table:
+def reflect_table(engine: sa.Engine, table: str, schema: str | None) -> sa.Table:
+    """The table with every identifier quoted (see the module docstring); raises
+    :class:`TableNotFoundError` when it does not exist."""
     if engine.dialect.requires_name_normalize:
         # Oracle, Snowflake, ...: a lower-case name means "case-insensitive"; quoting it
         # would make it a different, case-sensitive name.
@@ -270,7 +272,7 @@ def _plan_column(column: sa.Column[Any], dialect: Dialect, approximate: bool) ->
     distinct_approximate = False
 
     if kind == TEXT:
-        col = _codepoint_text(column, dialect)
+        col = codepoint_text(column, dialect)
     if kind in (NUMERIC, TEXT, TEMPORAL, BOOLEAN):
         approx_func = _approx_distinct_func(dialect) if approximate and kind != BOOLEAN else None
         if approx_func:
@@ -331,7 +333,7 @@ def _pilot_value(column: sa.Column[Any]) -> ColumnElement[Any]:
     return sa.func.coalesce(sa.cast(first, sa.Double), sa.literal(0.0, sa.Double))
 
 
-def _codepoint_text(column: sa.Column[Any], dialect: Dialect) -> ColumnElement[Any]:
+def codepoint_text(column: sa.Column[Any], dialect: Dialect) -> ColumnElement[Any]:
     """The column as text that compares by code point (see the module docstring)."""
     if dialect.name == "postgresql":
         # TEXT first: enums and citext have their own ordering and no char_length.

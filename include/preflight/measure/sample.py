@@ -49,6 +49,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import NoSuchTableError, SQLAlchemyError
 
+from preflight.engines.reasons import safe_reason
 from preflight.errors import SamplingError
 
 if TYPE_CHECKING:
@@ -123,33 +124,44 @@ def draw_sample(
     except NoSuchTableError:
         raise SamplingError(f"table {where!r} not found") from None
     except SQLAlchemyError as exc:
-        raise SamplingError(f"sampling {where}.{column} failed: {_short(exc)}") from exc
+        secrets = [engine.url.password] if engine.url.password else []
+        reason = safe_reason(exc, secrets=secrets, names=[table, column, *(schema or "",)])
+        raise SamplingError(f"sampling {where}.{column} failed: {reason}") from exc
     return sample
 
 
 def cached_sample(ctx: ProbeContext, column: str) -> list[str]:
     """The audit's sample of ``column``, drawn once and shared by every probe.
 
-    Samples live in ``ctx.facts["_samples"]`` (underscore keys are not reported); how
-    each was drawn is recorded, without any value, in ``ctx.facts["sampling"]``.
+    Samples live in ``ctx.cache`` (never reported); how each was drawn is recorded,
+    without any value, in ``ctx.facts["sampling"]``. A sample that failed is not drawn
+    again: every probe that asks gets the same :class:`SamplingError`.
     """
-    samples: dict[str, list[str]] = ctx.facts.setdefault("_samples", {})
+    samples: dict[str, list[str] | SamplingError] = ctx.cache.setdefault("samples", {})
     if column not in samples:
-        sample = draw_sample(
-            ctx.engine,
-            ctx.dataset.table,
-            column,
-            schema=ctx.dataset.schema_name,
-            n=ctx.config.settings.sample_size,
-        )
-        samples[column] = list(sample.values)
-        ctx.facts.setdefault("sampling", {})[column] = {
-            "method": sample.method,
-            "deterministic": sample.deterministic,
-            "size": len(sample.values),
-            "requested": ctx.config.settings.sample_size,
-        }
-    return samples[column]
+        try:
+            sample = draw_sample(
+                ctx.engine,
+                ctx.dataset.table,
+                column,
+                schema=ctx.dataset.schema_name,
+                n=ctx.config.settings.sample_size,
+            )
+        except SamplingError as exc:
+            samples[column] = exc
+            ctx.facts.setdefault("sampling", {})[column] = {"error": str(exc)}
+        else:
+            samples[column] = list(sample.values)
+            ctx.facts.setdefault("sampling", {})[column] = {
+                "method": sample.method,
+                "deterministic": sample.deterministic,
+                "size": len(sample.values),
+                "requested": ctx.config.settings.sample_size,
+            }
+    found = samples[column]
+    if isinstance(found, SamplingError):
+        raise found
+    return found
 
 
 def _reflect(conn: Connection, table: str, column: str, schema: str | None) -> sa.Table:
@@ -293,11 +305,3 @@ def _as_text(value: Any) -> str:
     if isinstance(value, bytes | bytearray | memoryview):
         return bytes(value).decode("utf-8", errors="replace")
     return str(value)
-
-
-def _short(exc: SQLAlchemyError) -> str:
-    # The driver's message only: SQLAlchemy's rendering appends the statement and its
-    # parameters, which have no place in a report.
-    orig = getattr(exc, "orig", None)
-    text = str(orig if orig is not None else exc).strip().splitlines()
-    return f"{type(orig or exc).__name__}: {text[0] if text else ''}"[:300]

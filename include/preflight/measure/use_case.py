@@ -1,176 +1,205 @@
 """Measurements across datasets that a use case needs and no single dataset audit has.
 
 Join-key coverage (events → items), events per entity, locale codes and coverage,
-label balance. Each is one aggregate query on SQLAlchemy Core (quoted identifiers),
-run once per use case when the run is evaluated. A query that cannot run becomes a
-measurement with an ``error``, which the requirement rules report as a failed check.
+label balance: each is one aggregate query on SQLAlchemy Core over reflected tables
+(quoted identifiers), keys composite or not. What to measure comes from the use case's
+:class:`~preflight.model.evidence.CrossPlan` (planned by ``preflight.judge.plan``); what
+comes back is typed evidence. A query that cannot run is evidence *not measured*, with
+a safe reason, never a silent gap and never an exception that stops the run.
+
+Join coverage is set-based: the child's rows are left-joined to the *distinct* keys of
+the parent (no correlated subquery per row), so every engine can hash or index-join it
+with or without an index on either side.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass, field
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
 from preflight.engines.connect import engine_for
-from preflight.model.config import Config, CrossCheck, UseCaseConfig
+from preflight.engines.reasons import safe_reason
+from preflight.errors import PreflightError
+from preflight.measure.profile import reflect_table
+from preflight.model.config import Config, KeyRef
+from preflight.model.evidence import (
+    CrossPlan,
+    EventsFigures,
+    EventsPerEntity,
+    Evidence,
+    JoinCoverage,
+    JoinFigures,
+    LabelBalance,
+    LabelFigures,
+    LocaleCoverage,
+    LocaleFigures,
+    LocaleRequest,
+)
 
-__all__ = ["LOCALE_CODE", "UseCaseMeasures", "measure_use_case"]
+__all__ = ["LOCALE_CODE", "measure_cross"]
 
 log = logging.getLogger(__name__)
 
 # BCP 47 in the shape localisation pipelines use: language[-Script][-REGION].
 LOCALE_CODE = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$")
 
-
-@dataclass
-class UseCaseMeasures:
-    """Measurements keyed by what they are about; every value is JSON-friendly."""
-
-    joins: list[dict[str, Any]] = field(default_factory=list)
-    events_per_entity: list[dict[str, Any]] = field(default_factory=list)
-    locales: dict[str, dict[str, Any]] = field(default_factory=dict)  # dataset -> measurement
-    labels: dict[str, dict[str, Any]] = field(default_factory=dict)  # dataset -> measurement
+E = TypeVar("E", bound=Evidence[Any])
 
 
 def _table(config: Config, dataset: str) -> tuple[sa.Engine, sa.Table]:
     entry = config.datasets[dataset]
     engine = engine_for(config.sources[entry.source])
-    return engine, sa.Table(entry.table, sa.MetaData(), schema=entry.schema_name, autoload_with=engine)
+    return engine, reflect_table(engine, entry.table, entry.schema_name)
 
 
-def _join_coverage(config: Config, source: str, target: str) -> dict[str, Any]:
-    (src_ds, src_col), (dst_ds, dst_col) = source.split("."), target.split(".")
-    result: dict[str, Any] = {"from": source, "to": target}
-    if config.datasets[src_ds].source != config.datasets[dst_ds].source:
-        result["error"] = "the two datasets live in different sources; coverage cannot be joined in SQL"
-        return result
-    engine, child = _table(config, src_ds)
-    _, parent = _table(config, dst_ds)
-    fk, key = child.c[src_col], parent.c[dst_col]
-    matched = sa.exists().where(key == fk)
-    query = sa.select(
-        sa.func.count(fk),
-        sa.func.coalesce(sa.func.sum(sa.case((matched, 1), else_=0)), 0),
-    ).where(fk.is_not(None))
+def _columns(table: sa.Table, key: KeyRef) -> list[sa.ColumnElement[Any]]:
+    missing = [c for c in key.columns if c not in table.c]
+    if missing:
+        raise LookupError(f"{key.dataset} has no column {missing[0]!r}")
+    return [table.c[c] for c in key.columns]
+
+
+def _join_coverage(config: Config, source: KeyRef, target: KeyRef) -> JoinFigures:
+    if config.datasets[source.dataset].source != config.datasets[target.dataset].source:
+        raise LookupError("the two datasets live in different sources; coverage cannot be joined in SQL")
+    engine, child = _table(config, source.dataset)
+    _, parent = _table(config, target.dataset)
+    child_keys, parent_cols = _columns(child, source), _columns(parent, target)
+    parent_keys = (
+        sa.select(*(col.label(f"k{i}") for i, col in enumerate(parent_cols)))
+        .where(*(col.is_not(None) for col in parent_cols))
+        .distinct()
+        .subquery()
+    )
+    on = sa.and_(*(col == parent_keys.c[f"k{i}"] for i, col in enumerate(child_keys)))
+    query = (
+        sa.select(sa.func.count(), sa.func.count(parent_keys.c.k0))
+        .select_from(child.outerjoin(parent_keys, on))
+        .where(*(col.is_not(None) for col in child_keys))
+    )
     with engine.connect() as conn:
-        total, found = conn.execute(query).one()
-    total, found = int(total), int(found)
-    result.update(rows=total, matched=found, coverage=(found / total) if total else 1.0)
-    return result
+        rows, matched = conn.execute(query).one()
+    return JoinFigures(rows=int(rows), matched=int(matched))
 
 
-def _events_per_entity(config: Config, source: str, min_events: int) -> dict[str, Any]:
-    dataset, column = source.split(".")
-    engine, table = _table(config, dataset)
-    key = table.c[column]
-    per_key = sa.select(key.label("k"), sa.func.count().label("n")).where(key.is_not(None)).group_by(key).subquery()
+def _events_per_entity(config: Config, entity: KeyRef, min_events: int) -> EventsFigures:
+    engine, table = _table(config, entity.dataset)
+    keys = _columns(table, entity)
+    per_key = (
+        sa.select(sa.func.count().label("n"))
+        .where(*(key.is_not(None) for key in keys))
+        .group_by(*keys)
+        .subquery()
+    )
     query = sa.select(
         sa.func.count(),
         sa.func.coalesce(sa.func.sum(sa.case((per_key.c.n >= min_events, 1), else_=0)), 0),
         sa.func.min(per_key.c.n),
-        sa.func.avg(per_key.c.n),
+        sa.func.avg(sa.cast(per_key.c.n, sa.Double)),
     )
     with engine.connect() as conn:
         entities, enough, fewest, mean = conn.execute(query).one()
-    entities, enough = int(entities), int(enough)
-    return {
-        "key": source,
-        "min_events": min_events,
-        "entities": entities,
-        "with_enough": enough,
-        "share": (enough / entities) if entities else 0.0,
-        "fewest": int(fewest) if fewest is not None else None,
-        "mean": round(float(mean), 2) if mean is not None else None,
-    }
+    return EventsFigures(
+        entities=int(entities),
+        with_enough=int(enough),
+        fewest=int(fewest) if fewest is not None else None,
+        mean=round(float(mean), 2) if mean is not None else None,
+    )
 
 
-def _locales(config: Config, dataset: str, column: str, targets: tuple[str, ...], source_rows: int | None) -> dict[str, Any]:
-    engine, table = _table(config, dataset)
-    locale = table.c[column]
-    related = next((k for k in config.datasets[dataset].related_keys), None)
-    counted = sa.func.count(sa.distinct(table.c[related.column])) if related else sa.func.count()
-    query = sa.select(locale, counted).where(locale.is_not(None)).group_by(locale)
+def _locales(config: Config, request: LocaleRequest, base_rows: int | None) -> LocaleFigures:
+    engine, table = _table(config, request.dataset)
+    locale = table.c[request.column]
+    related = next(iter(config.datasets[request.dataset].related_keys), None)
+    if related is not None:
+        # Items per locale: distinct related keys (e.g. articles translated), composite or not.
+        keys = _columns(table, KeyRef(dataset=request.dataset, columns=related.columns))
+        per_item = sa.select(locale.label("loc"), *keys).where(locale.is_not(None)).distinct().subquery()
+        query = sa.select(per_item.c.loc, sa.func.count()).group_by(per_item.c.loc)
+        per = related.label
+    else:
+        query = sa.select(locale, sa.func.count()).where(locale.is_not(None)).group_by(locale)
+        per = "row"
     with engine.connect() as conn:
-        rows = {str(value): int(n) for value, n in conn.execute(query)}
-    invalid = sorted(code for code in rows if not LOCALE_CODE.match(code))
-    base = source_rows or max(rows.values(), default=0)
-    coverage = {code: (rows.get(code, 0) / base if base else 0.0) for code in targets}
-    return {
-        "column": f"{dataset}.{column}",
-        "per_locale": rows,
-        "invalid": invalid,
-        "coverage": coverage,
-        "items": base,
-        "per": related.column if related else "row",
-    }
+        counts = {str(value): int(n) for value, n in conn.execute(query)}
+    invalid = tuple(sorted(code for code in counts if not LOCALE_CODE.match(code)))
+    items = base_rows if base_rows else max(counts.values(), default=0)
+    return LocaleFigures(per_locale=counts, invalid=invalid, items=items, per=per)
 
 
-def _labels(config: Config, dataset: str, column: str) -> dict[str, Any]:
+def _labels(config: Config, dataset: str, column: str) -> LabelFigures:
     engine, table = _table(config, dataset)
     label = table.c[column]
+    query = sa.select(label, sa.func.count()).where(label.is_not(None)).group_by(label)
     with engine.connect() as conn:
-        counts = {str(v): int(n) for v, n in conn.execute(sa.select(label, sa.func.count()).where(label.is_not(None)).group_by(label))}
-    total = sum(counts.values())
-    return {
-        "column": f"{dataset}.{column}",
-        "classes": counts,
-        "smallest_share": (min(counts.values()) / total) if total else 0.0,
-    }
+        return LabelFigures(classes={str(v): int(n) for v, n in conn.execute(query)})
 
 
-def _guarded(what: str, func: Any, *args: Any) -> dict[str, Any]:
+def _measured(kind: type[E], what: str, about: dict[str, Any], measure: Callable[[], Any]) -> E:
+    """``kind`` with the figures ``measure()`` returns, or not measured with a safe reason."""
     try:
-        return func(*args)
-    except Exception as exc:  # one bad measurement is a failed check, not a failed run
-        log.warning("could not measure %s: %s", what, type(exc).__name__)
-        return {"error": f"could not measure {what}: {type(exc).__name__}: {str(exc).splitlines()[0][:200]}"}
+        return kind.model_validate({**about, "figures": measure()})
+    except PreflightError as exc:  # a source that cannot be opened, a missing table
+        reason = str(exc)
+    except LookupError as exc:  # a missing column, datasets in different sources
+        reason = str(exc.args[0]) if exc.args else type(exc).__name__
+    except sa.exc.SQLAlchemyError as exc:  # the query failed or timed out
+        reason = safe_reason(exc)
+    log.warning("could not measure %s: %s", what, reason)
+    return kind.model_validate({**about, "reason": f"could not measure {what}: {reason}"})
 
 
-def _derived_cross_checks(config: Config, use_case: UseCaseConfig) -> list[CrossCheck]:
-    """Recommendation use cases get join coverage and events-per-entity for every key of their
-    events dataset that references another dataset of the use case, unless declared."""
-    if use_case.kind != "recommendation":
-        return []
-    declared = {(c.type, c.source) for c in use_case.cross_checks}
-    derived = []
-    for name, needs in use_case.datasets.items():
-        if needs.role != "events":
-            continue
-        for key in config.datasets[name].related_keys:
-            if key.ref_dataset not in use_case.datasets:
-                continue
-            source = f"{name}.{key.column}"
-            if ("join_coverage", source) not in declared:
-                derived.append(CrossCheck.model_validate({"type": "join_coverage", "from": source, "to": key.references}))
-            if ("events_per_entity", source) not in declared:
-                derived.append(CrossCheck.model_validate({"type": "events_per_entity", "from": source}))
-    return derived
-
-
-def measure_use_case(config: Config, name: str, *, row_counts: dict[str, int | None] | None = None) -> UseCaseMeasures:
-    use_case = config.use_cases[name]
+def measure_cross(
+    config: Config, plan: CrossPlan, *, row_counts: Mapping[str, int | None] | None = None
+) -> list[Evidence[Any]]:
+    """Every measurement of ``plan``, as evidence (``row_counts``: the run's audited
+    datasets, for locale coverage over the source texts)."""
     row_counts = row_counts or {}
-    measures = UseCaseMeasures()
-    for cross in (*use_case.cross_checks, *_derived_cross_checks(config, use_case)):
-        if cross.type == "join_coverage":
-            found = _guarded(f"{cross.source} → {cross.target}", _join_coverage, config, cross.source, cross.target)
-            measures.joins.append({"from": cross.source, "to": cross.target, "min_coverage": cross.min_coverage, **found})
-        else:
-            found = _guarded(f"events per {cross.source}", _events_per_entity, config, cross.source, cross.min_events)
-            measures.events_per_entity.append(
-                {"key": cross.source, "min_events": cross.min_events, "min_share": cross.min_share, **found}
+    found: list[Evidence[Any]] = []
+    for join in plan.joins:
+        about = {"dataset": join.source.dataset, "source": join.source, "target": join.target}
+        found.append(
+            _measured(
+                JoinCoverage, f"{join.source} → {join.target}", about,
+                lambda j=join: _join_coverage(config, j.source, j.target),  # type: ignore[misc]
             )
-    sources = [d for d, needs in use_case.datasets.items() if needs.role == "source_text"]
-    for dataset, needs in use_case.datasets.items():
-        if needs.locale_column:
-            source_rows = row_counts.get(sources[0]) if sources else None
-            measures.locales[dataset] = _guarded(
-                f"locales of {dataset}", _locales, config, dataset, needs.locale_column, use_case.target_locales, source_rows
+        )
+    for events in plan.events:
+        about = {"dataset": events.entity.dataset, "entity": events.entity, "min_events": events.min_events}
+        found.append(
+            _measured(
+                EventsPerEntity, f"events per {events.entity}", about,
+                lambda e=events: _events_per_entity(config, e.entity, e.min_events),  # type: ignore[misc]
             )
-        if needs.label_column:
-            measures.labels[dataset] = _guarded(f"labels of {dataset}", _labels, config, dataset, needs.label_column)
-    return measures
+        )
+    for locale in plan.locales:
+        about = {"dataset": locale.dataset, "column": locale.column}
+        base_rows = row_counts.get(locale.base) if locale.base else None
+        if locale.base and base_rows is None:
+            found.append(
+                LocaleCoverage(
+                    dataset=locale.dataset,
+                    column=locale.column,
+                    reason=f"{locale.base}, whose items the coverage counts, could not be read",
+                )
+            )
+            continue
+        found.append(
+            _measured(
+                LocaleCoverage, f"locales of {locale.dataset}", about,
+                lambda r=locale, b=base_rows: _locales(config, r, b),  # type: ignore[misc]
+            )
+        )
+    for labels in plan.labels:
+        about = {"dataset": labels.dataset, "column": labels.column}
+        found.append(
+            _measured(
+                LabelBalance, f"labels of {labels.dataset}", about,
+                lambda r=labels: _labels(config, r.dataset, r.column),  # type: ignore[misc]
+            )
+        )
+    return found

@@ -7,6 +7,7 @@ YAML files of one directory; nothing downstream re-reads YAML. These models know
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Mapping
 from datetime import date, timedelta
@@ -15,6 +16,7 @@ from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from pydantic import (
+    AliasChoices,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -22,6 +24,8 @@ from pydantic import (
     field_validator,
     model_validator,
 )
+
+from preflight.model.contract import DatasetContract
 
 __all__ = [
     "Config",
@@ -59,6 +63,8 @@ def _as_list(value: Any) -> Any:
 
 
 Duration = Annotated[timedelta, BeforeValidator(parse_duration)]
+# A value a column can hold and a catalog can list: no lists, no mappings, no NaN.
+Scalar = bool | int | Annotated[float, Field(allow_inf_nan=False)] | str
 StrList = Annotated[tuple[str, ...], BeforeValidator(_as_list)]
 
 
@@ -132,32 +138,76 @@ class Freshness(_Model):
     column: str
     slo: Duration
 
+    @field_validator("slo")
+    @classmethod
+    def _positive(cls, slo: timedelta) -> timedelta:
+        if slo <= timedelta(0):
+            raise ValueError("a freshness SLO must be longer than zero")
+        return slo
+
+
+def _key_ref(value: Any) -> Any:
+    """``"dataset.column"`` or ``{dataset: d, columns: [a, b]}`` → a :class:`KeyRef` mapping."""
+    if isinstance(value, str):
+        dataset, _, column = value.partition(".")
+        if not dataset or not column or "." in column:
+            raise ValueError(f"expected 'dataset.column' or {{dataset: ..., columns: [...]}}, got {value!r}")
+        return {"dataset": dataset, "columns": [column]}
+    if isinstance(value, Mapping) and "column" in value and "columns" not in value:
+        return {**{k: v for k, v in value.items() if k != "column"}, "columns": value["column"]}
+    return value
+
+
+class KeyRef(_Model):
+    """A key of a catalog dataset, one column or several (a composite key)."""
+
+    dataset: str = Field(min_length=1)
+    columns: Annotated[tuple[str, ...], BeforeValidator(_as_list)] = Field(min_length=1)
+
+    def __str__(self) -> str:
+        cols = self.columns[0] if len(self.columns) == 1 else f"({', '.join(self.columns)})"
+        return f"{self.dataset}.{cols}"
+
+
+KeyReference = Annotated[KeyRef, BeforeValidator(_key_ref)]
+
 
 class RelatedKey(_Model):
-    """``column`` of this dataset must be found in ``references`` (``dataset.column``)."""
+    """The ``column`` (or composite ``columns``) of this dataset must be found in
+    ``references``: ``dataset.column``, or ``{dataset: d, columns: [a, b]}``."""
 
-    column: str
-    references: str
+    columns: StrList = Field(validation_alias=AliasChoices("column", "columns"), min_length=1)
+    references: KeyReference
 
-    @field_validator("references")
-    @classmethod
-    def _dotted(cls, value: str) -> str:
-        if value.count(".") != 1 or not all(value.split(".")):
-            raise ValueError("expected 'dataset.column'")
-        return value
+    @model_validator(mode="after")
+    def _same_width(self) -> RelatedKey:
+        if len(self.columns) != len(self.references.columns):
+            raise ValueError(
+                f"{len(self.columns)} column(s) cannot reference {len(self.references.columns)} column(s)"
+            )
+        return self
 
     @property
     def ref_dataset(self) -> str:
-        return self.references.split(".")[0]
+        return self.references.dataset
 
     @property
-    def ref_column(self) -> str:
-        return self.references.split(".")[1]
+    def label(self) -> str:
+        return self.columns[0] if len(self.columns) == 1 else f"({', '.join(self.columns)})"
 
 
 class Range(_Model):
     min: float | None = None
     max: float | None = None
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Range:
+        for bound in (self.min, self.max):
+            if bound is not None and not math.isfinite(bound):
+                raise ValueError("range bounds must be finite numbers")
+        if self.min is not None and self.max is not None and self.min > self.max:
+            raise ValueError(f"inverted range: min {self.min} is above max {self.max}")
+        return self
 
 
 class DatasetConfig(_Model):
@@ -177,7 +227,7 @@ class DatasetConfig(_Model):
     text_columns: StrList = ()
     related_keys: tuple[RelatedKey, ...] = ()
     unique_columns: StrList = ()
-    accepted_values: dict[str, tuple[Any, ...]] = Field(default_factory=dict)
+    accepted_values: dict[str, tuple[Scalar, ...]] = Field(default_factory=dict)
     ranges: dict[str, Range] = Field(default_factory=dict)
     patterns: dict[str, str] = Field(default_factory=dict)
     min_rows: int | None = Field(default=None, ge=0)
@@ -207,22 +257,23 @@ class UseCaseDataset(_Model):
 
 
 class CrossCheck(_Model):
-    """A check across datasets a use case declares (``from``/``to`` are ``dataset.column``)."""
+    """A check across datasets a use case declares. ``from``/``to`` are keys:
+    ``dataset.column`` or ``{dataset: d, columns: [a, b]}`` (composite)."""
 
     type: Literal["join_coverage", "events_per_entity"]
-    source: str = Field(alias="from")  # dataset.column
-    target: str | None = Field(default=None, alias="to")  # join_coverage: dataset.column
-    min_coverage: float = Field(default=0.99, ge=0, le=1)  # join_coverage
+    source: KeyReference = Field(alias="from")
+    target: KeyReference | None = Field(default=None, alias="to")  # join_coverage only
+    min_coverage: float = Field(default=0.99, ge=0, le=1, allow_inf_nan=False)  # join_coverage
     min_events: int = Field(default=3, ge=1)  # events_per_entity
-    min_share: float = Field(default=0.8, ge=0, le=1)  # events_per_entity: of entities with enough
+    min_share: float = Field(default=0.8, ge=0, le=1, allow_inf_nan=False)  # events_per_entity
 
     @model_validator(mode="after")
     def _shape(self) -> CrossCheck:
-        for ref in (self.source, self.target):
-            if ref is not None and (ref.count(".") != 1 or not all(ref.split("."))):
-                raise ValueError(f"expected 'dataset.column', got {ref!r}")
-        if self.type == "join_coverage" and not self.target:
-            raise ValueError("join_coverage needs 'to'")
+        if self.type == "join_coverage":
+            if self.target is None:
+                raise ValueError("join_coverage needs 'to'")
+            if len(self.target.columns) != len(self.source.columns):
+                raise ValueError("'from' and 'to' must name as many columns each")
         return self
 
 
@@ -242,7 +293,8 @@ class UseCaseConfig(_Model):
     business_sponsor: str | None = None
     owner: str | None = None
     datasets: dict[str, UseCaseDataset]
-    thresholds: dict[str, float] = Field(default_factory=dict)  # requirement id -> threshold
+    # requirement id -> threshold (its range depends on the rule: checked by the loader)
+    thresholds: dict[str, Annotated[float, Field(allow_inf_nan=False)]] = Field(default_factory=dict)
     severities: dict[str, Literal["blocker", "warning", "info"]] = Field(default_factory=dict)
     pii: Literal["forbidden", "masked_before_indexing", "approved"] = "forbidden"
     target_languages: StrList = ()
@@ -301,6 +353,15 @@ class Settings(_Model):
     approximate_distinct: bool = False
     lineage: LineageSettings = LineageSettings()
     expectations_dir: str | None = None  # default: `expectations/` at the project root
+    # A gate refuses a verdict older than this (``preflight gate --max-age`` overrides it).
+    gate_max_age: Duration = timedelta(days=7)
+
+    @field_validator("gate_max_age")
+    @classmethod
+    def _positive_age(cls, age: timedelta) -> timedelta:
+        if age <= timedelta(0):
+            raise ValueError("a maximum age must be longer than zero")
+        return age
     notifiers: dict[str, NotifierConfig] = Field(default_factory=dict)
 
     @field_validator("results_url")
@@ -337,6 +398,8 @@ class Config(_Model):
     datasets: dict[str, DatasetConfig] = Field(default_factory=dict)
     use_cases: dict[str, UseCaseConfig] = Field(default_factory=dict)
     origins: dict[str, str] = Field(default_factory=dict)  # "datasets.x" -> file name
+    # Catalog entries read from data contracts: their rules beyond the entry (dataset -> contract).
+    contracts: dict[str, DatasetContract] = Field(default_factory=dict)
 
     def datasets_for(self, use_case: str) -> list[str]:
         return list(self.use_cases[use_case].datasets)

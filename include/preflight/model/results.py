@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from preflight.model.evidence import AnyEvidence
+
 
 class Frozen(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
@@ -130,6 +132,13 @@ class TableProfile(Frozen):
         return next((c for c in self.columns if c.name == name), None)
 
 
+class ProbeFailure(Frozen):
+    """A probe that crashed: why, and which kinds of evidence it would have recorded."""
+
+    reason: str
+    produces: tuple[str, ...] = ()
+
+
 class DatasetAudit(Frozen):
     name: str
     source: str
@@ -138,7 +147,9 @@ class DatasetAudit(Frozen):
     profile: TableProfile | None = None
     checks: tuple[Check, ...] = ()
     scores: dict[str, int] = Field(default_factory=dict)
-    facts: dict[str, Any] = Field(default_factory=dict)  # probe outputs other probes reuse
+    facts: dict[str, Any] = Field(default_factory=dict)  # for reports and the UI; never judged
+    evidence: tuple[AnyEvidence, ...] = ()  # what judging reads (see preflight.model.evidence)
+    probe_failures: dict[str, ProbeFailure] = Field(default_factory=dict)
     started_at: datetime
     finished_at: datetime
 
@@ -163,8 +174,10 @@ class Verdict(Frozen):
     # What was judged (use case, its datasets' catalog entries, the kind, the suites):
     # a gate refuses a verdict whose fingerprint differs from today's configuration.
     fingerprint: str | None = None
+    fingerprint_parts: dict[str, str] = Field(default_factory=dict)  # what → digest
     # Every dataset the use case needs was audited in this run.
     complete: bool = True
+    evidence: tuple[AnyEvidence, ...] = ()  # the cross-dataset measurements it read
 
 
 class RunResult(Frozen):

@@ -1,8 +1,8 @@
 """The audit as steps, shared by the CLI and the Airflow DAG.
 
 ``start_run`` → ``audit_one`` per dataset (an Airflow mapped task each) →
-``finish_run`` (evaluate use cases, store verdicts, render reports) → ``gate`` per use
-case. Every step reads and writes the results store, so the steps can run in separate
+``finish_run`` (measure across datasets, judge every use case, store verdicts, render
+reports) → a gate per use case (:mod:`preflight.run.gate`). Every step reads and writes the results store, so the steps can run in separate
 processes (Airflow workers) and a retried step replaces its own earlier results.
 """
 
@@ -14,10 +14,13 @@ from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from preflight.judge.evaluate import evaluate_all
+from preflight.judge.plan import cross_plan
 from preflight.measure.audit import audit_dataset
-from preflight.measure.use_case import measure_use_case
+from preflight.measure.use_case import measure_cross
 from preflight.model.config import Config
-from preflight.model.results import DatasetAudit, RunResult, Verdict, VerdictLevel
+from preflight.model.evidence import CrossPlan
+from preflight.model.results import DatasetAudit, RunResult
+from preflight.run.gate import stamp
 from preflight.run.report import write_reports
 from preflight.run.store import ResultsStore, open_store
 from preflight.settings import reports_dir
@@ -25,7 +28,7 @@ from preflight.settings import reports_dir
 if TYPE_CHECKING:
     from openlineage.client.facet_v2.parent_run import ParentRunFacet
 
-__all__ = ["audit_one", "finish_run", "gate", "new_run_id", "run_audit", "start_run", "store_for"]
+__all__ = ["audit_one", "finish_run", "new_run_id", "run_audit", "start_run", "store_for"]
 
 log = logging.getLogger(__name__)
 
@@ -78,14 +81,28 @@ def finish_run(config: Config, run_id: str, *, now: datetime | None = None) -> R
     store = store_for(config)
     finished = now or datetime.now(UTC)
     audits = store.load_audits(run_id)
+    # Measure: what the use cases need across datasets, each measurement once.
     row_counts = {a.name: a.row_count for a in audits}
-    measures = {name: measure_use_case(config, name, row_counts=row_counts) for name in config.use_cases}
-    verdicts, fixes = evaluate_all(config, audits, today=finished.date(), measures=measures)
+    cross = measure_cross(config, _merged_plan(config), row_counts=row_counts)
+    # Judge (pure), then stamp each verdict with the fingerprint of what it judged.
+    verdicts, fixes = evaluate_all(config, audits, today=finished.date(), cross=cross)
+    verdicts = [stamp(config, verdict) for verdict in verdicts]
     store.save_verdicts(run_id, verdicts, platform_fixes=fixes, finished_at=finished)
     run = store.load_run(run_id)
-    write_reports(run, reports_dir(), store=store)
+    write_reports(run, reports_dir(), store=store, config=config)
     _notify_verdict_changes(config, store, run)
     return run
+
+
+def _merged_plan(config: Config) -> CrossPlan:
+    """Every use case's cross-dataset plan, each request once."""
+    plans = [cross_plan(config, name) for name in config.use_cases]
+    return CrossPlan(
+        joins=tuple(dict.fromkeys(r for p in plans for r in p.joins)),
+        events=tuple(dict.fromkeys(r for p in plans for r in p.events)),
+        locales=tuple(dict.fromkeys(r for p in plans for r in p.locales)),
+        labels=tuple(dict.fromkeys(r for p in plans for r in p.labels)),
+    )
 
 
 def _notify_verdict_changes(config: Config, store: ResultsStore, run: RunResult) -> None:
@@ -120,22 +137,3 @@ def run_audit(
         if on_dataset:
             on_dataset(dataset, audit)
     return finish_run(config, run_id)
-
-
-class GateClosed(Exception):
-    """A use case is blocked; its gate must fail."""
-
-
-def gate(store: ResultsStore, use_case: str, run_id: str | None = None) -> Verdict:
-    """The use case's verdict in a run (default: the latest); raises GateClosed when blocked."""
-    run = store.load_run(run_id)
-    verdict = next((v for v in run.use_cases if v.use_case == use_case), None)
-    if verdict is None:
-        known = ", ".join(v.use_case for v in run.use_cases) or "none"
-        raise LookupError(f"no use case {use_case!r} in run {run.run_id} (known: {known})")
-    if verdict.verdict is VerdictLevel.BLOCKED:
-        raise GateClosed(
-            f"{use_case} is BLOCKED (score {verdict.score}) in run {run.run_id}:\n"
-            + "\n".join(f"  - {line}" for line in verdict.blockers)
-        )
-    return verdict

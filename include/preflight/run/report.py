@@ -7,17 +7,24 @@ names are a contract (see the README); add fields freely, never rename them.
 from __future__ import annotations
 
 import json
+import logging
 import re
 import shutil
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from preflight.model.results import DatasetAudit, RunResult, Verdict, check_status, worst_first
 from preflight.run.store import ResultsStore
 
-__all__ = ["report_dict", "run_report_dir", "write_reports"]
+if TYPE_CHECKING:
+    from preflight.model.config import Config
+
+__all__ = ["CARDS_DIR", "report_dict", "run_report_dir", "write_reports"]
+
+log = logging.getLogger(__name__)
+CARDS_DIR = "croissant"  # beside report.html: each readable dataset's Croissant card
 
 _env = Environment(
     loader=PackageLoader("preflight.run", "templates"),
@@ -89,11 +96,44 @@ def run_report_dir(reports_dir: Path, run_id: str) -> Path:
     return reports_dir / re.sub(r"[^A-Za-z0-9_.-]+", "_", run_id)
 
 
-def write_reports(run: RunResult, reports_dir: Path, *, store: ResultsStore | None = None) -> Path:
-    """Write both reports for ``run``; returns the ``latest`` directory."""
+def _write_cards(run: RunResult, config: Config, run_dir: Path, data: dict[str, Any]) -> None:
+    """A Croissant card per readable dataset in ``croissant/``, linked from the report."""
+    from preflight.authoring.croissant import croissant_card
+
+    folder = run_dir / CARDS_DIR
+    shutil.rmtree(folder, ignore_errors=True)
+    by_name = {d["name"]: d for d in data["datasets"]}
+    for audit in run.datasets:
+        entry = config.datasets.get(audit.name)
+        if audit.profile is None:
+            continue
+        try:
+            card = croissant_card(
+                audit,
+                entry=entry,
+                source=config.sources.get(entry.source) if entry else None,
+                verdicts=run.use_cases,
+                run_id=run.run_id,
+            )
+        except Exception as exc:  # a card is reporting: never a reason to lose the report
+            log.warning("no Croissant card for %s: %s: %s", audit.name, type(exc).__name__, exc)
+            continue
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", audit.name) + ".json"
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        by_name[audit.name]["croissant"] = f"{CARDS_DIR}/{name}"
+
+
+def write_reports(
+    run: RunResult, reports_dir: Path, *, store: ResultsStore | None = None, config: Config | None = None
+) -> Path:
+    """Write both reports for ``run`` (and, given the ``config``, each dataset's Croissant
+    card, which the reports link); returns the ``latest`` directory."""
     data = report_dict(run, store)
     run_dir = run_report_dir(reports_dir, run.run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
+    if config is not None:
+        _write_cards(run, config, run_dir, data)
     (run_dir / "report.json").write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
     html = _env.get_template("report.html").render(report=data)
     (run_dir / "report.html").write_text(html, encoding="utf-8")
@@ -101,4 +141,7 @@ def write_reports(run: RunResult, reports_dir: Path, *, store: ResultsStore | No
     latest.mkdir(parents=True, exist_ok=True)
     for name in ("report.json", "report.html"):
         shutil.copyfile(run_dir / name, latest / name)
+    shutil.rmtree(latest / CARDS_DIR, ignore_errors=True)
+    if (run_dir / CARDS_DIR).is_dir():
+        shutil.copytree(run_dir / CARDS_DIR, latest / CARDS_DIR)
     return latest

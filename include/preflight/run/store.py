@@ -241,20 +241,58 @@ class ResultsStore:
         )
 
     def latest_run_id(self) -> str | None:
+        """The finished run that *started* last (re-finishing an old run never makes it
+        the latest: clearing an old DAG run's evaluate task must not move the gate)."""
         with self.engine.connect() as conn:
             return conn.execute(
                 sa.select(runs.c.run_id)
                 .where(runs.c.finished_at.is_not(None))
-                .order_by(runs.c.finished_at.desc())
+                .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
                 .limit(1)
             ).scalar()
+
+    def finished_run_ids(self, limit: int = 1000) -> list[str]:
+        """Finished runs, the one that started last first."""
+        with self.engine.connect() as conn:
+            return list(
+                conn.execute(
+                    sa.select(runs.c.run_id)
+                    .where(runs.c.finished_at.is_not(None))
+                    .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+                    .limit(limit)
+                ).scalars()
+            )
+
+    def latest_verdict(self, use_case: str) -> tuple[RunResult, Verdict] | None:
+        """The newest finished run (by start) that judged ``use_case``, with its verdict;
+        the run is returned without its dataset audits."""
+        query = (
+            sa.select(runs.c.run_id, runs.c.started_at, runs.c.finished_at, verdicts.c.payload)
+            .join(verdicts, verdicts.c.run_id == runs.c.run_id)
+            .where(verdicts.c.use_case == use_case, runs.c.finished_at.is_not(None))
+            .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        if row is None:
+            return None
+        verdict = Verdict.model_validate(row.payload)
+        run = RunResult(
+            run_id=row.run_id,
+            started_at=_aware(row.started_at),
+            finished_at=_aware(row.finished_at),
+            use_cases=(verdict,),
+        )
+        return run, verdict
 
     def dataset_history(self, dataset: str, *, before: str | None = None, limit: int = 20) -> list[DatasetAudit]:
         """Earlier successful audits of a dataset, newest first (excluding run ``before``)."""
         query = (
             sa.select(audits.c.payload)
+            .join(runs, runs.c.run_id == audits.c.run_id)
             .where(audits.c.dataset == dataset, audits.c.status == "ok")
-            .order_by(audits.c.finished_at.desc())
+            .order_by(runs.c.started_at.desc(), audits.c.finished_at.desc())
             .limit(limit)
         )
         if before:
@@ -266,8 +304,9 @@ class ResultsStore:
         """Past verdicts of a use case, oldest first: run_id, decided_at, verdict, score, level."""
         query = (
             sa.select(verdicts.c.run_id, verdicts.c.decided_at, verdicts.c.verdict, verdicts.c.score, verdicts.c.readiness_level)
-            .where(verdicts.c.use_case == use_case)
-            .order_by(verdicts.c.decided_at.desc())
+            .join(runs, runs.c.run_id == verdicts.c.run_id)
+            .where(verdicts.c.use_case == use_case, runs.c.finished_at.is_not(None))
+            .order_by(runs.c.started_at.desc(), verdicts.c.run_id.desc())
             .limit(limit)
         )
         with self.engine.connect() as conn:

@@ -5,6 +5,7 @@ Routes (relative to the mount point)::
     GET /                                   overview: every use case of the latest audit
     GET /use-cases/{use_case}               requirements, blockers, band, fixes, score trend
     GET /datasets/{dataset}                 profile, checks by dimension, lineage graph
+    GET /datasets/{dataset}/croissant.json  the dataset's Croissant card (JSON-LD)
     GET /api/runs/latest                    report_dict() of the latest audit (JSON)
     GET /api/use-cases/{use_case}/history   past verdicts of a use case (JSON)
     GET /static/{filename}                  the stylesheet and the navigation icon
@@ -34,6 +35,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from preflight import settings
 from preflight.errors import PreflightError, StoreError
+from preflight.model.config import Config
 from preflight.model.results import RunResult
 from preflight.run.store import ResultsStore
 from preflight.ui import views
@@ -145,6 +147,10 @@ class _Page:
     def dataset(self, name: str, run: str | None = None) -> str:
         return f"{self.root}/datasets/{quote(name, safe='')}{self._q(run=run or self.run_param)}"
 
+    def croissant(self, name: str, run: str | None = None) -> str:
+        """The dataset's Croissant card (JSON-LD)."""
+        return f"{self.root}/datasets/{quote(name, safe='')}/croissant.json{self._q(run=run or self.run_param)}"
+
     def static(self, name: str) -> str:
         return f"{self.root}/static/{name}?v={self.version}"
 
@@ -176,6 +182,17 @@ def _open_store() -> Iterator[ResultsStore]:
     from preflight.run.store import open_store
 
     yield open_store(settings.configured_results_url())
+
+
+def _config_or_none() -> Config | None:
+    """Today's configuration, or None when it does not load (a card is then made from the
+    audit alone: a broken catalog never hides stored results)."""
+    from preflight.config import load_config
+
+    try:
+        return load_config()
+    except PreflightError:
+        return None
 
 
 def _load_run(store: ResultsStore, run_id: str | None) -> RunResult | None:
@@ -286,6 +303,30 @@ def build_app() -> FastAPI:
             if view is None:
                 raise HTTPException(404, f"no dataset {dataset!r} in audit run {result.run_id}")
             return render(request, "dataset.html", run=result, view=view)
+
+    @app.get("/datasets/{dataset}/croissant.json", name="dataset_card")
+    def dataset_card(dataset: str, run: str | None = None) -> Response:
+        from preflight.authoring.croissant import croissant_card
+
+        with _open_store() as store:
+            result = _load_run(store, run)
+        if result is None:
+            raise HTTPException(404, f"no audit yet: trigger the {AIRFLOW_DAG_ID} DAG")
+        audit = next((a for a in result.datasets if a.name == dataset), None)
+        if audit is None:
+            raise HTTPException(404, f"no dataset {dataset!r} in audit run {result.run_id}")
+        if audit.profile is None:
+            raise HTTPException(404, f"{dataset} could not be read in audit run {result.run_id}: no card")
+        config = _config_or_none()
+        entry = config.datasets.get(dataset) if config else None
+        card = croissant_card(
+            audit,
+            entry=entry,
+            source=config.sources.get(entry.source) if config and entry else None,
+            verdicts=result.use_cases,
+            run_id=result.run_id,
+        )
+        return JSONResponse(card, media_type="application/ld+json")
 
     @app.get("/api/runs/latest", name="latest_run")
     def latest_run() -> dict[str, Any]:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from preflight.errors import ConfigError
 from preflight.measure.registry import ProbeContext, probe
 from preflight.model.config import DatasetConfig, Settings
+from preflight.model.evidence import Documentation, DocumentationFigures
 from preflight.model.results import Check, Dimension, Severity, TableProfile
 
 __all__ = [
@@ -367,7 +368,25 @@ def _facts(checks: list[Check]) -> dict[str, bool]:
     return {check.id.removeprefix("discoverability."): check.passed for check in checks}
 
 
-@probe("discoverability", D, order=50)
+def _documentation(name: str, checks: list[Check]) -> Documentation:
+    """The evidence judging reads, from this module's own sub-checks."""
+    by_sub = {check.id.removeprefix("discoverability."): check for check in checks}
+    columns = by_sub["column_descriptions"]
+    coverage = columns.observed if isinstance(columns.observed, int | float) else None
+    return Documentation(
+        dataset=name,
+        figures=DocumentationFigures(
+            described=by_sub["description"].passed,
+            owned=by_sub["owner"].passed,
+            columns_described=columns.passed,
+            column_coverage=coverage,
+            columns_message=columns.message,
+            columns_remediation=columns.remediation,
+        ),
+    )
+
+
+@probe("discoverability", D, order=50, produces=[Documentation])
 def discoverability(ctx: ProbeContext) -> list[Check]:
     """Catalog metadata and database comments, scored by weight; see the module docstring."""
     in_catalog = ctx.name in ctx.config.datasets
@@ -382,4 +401,8 @@ def discoverability(ctx: ProbeContext) -> list[Check]:
         data_card=find_data_card(ctx.config.directory, ctx.name),
     )
     ctx.facts["discoverability"] = _facts(checks)
+    ctx.record(_documentation(ctx.name, checks))
     return checks
+
+
+PROBES = (discoverability,)

@@ -29,7 +29,10 @@ from urllib.parse import quote, quote_plus
 import sqlalchemy as sa
 
 from preflight import settings  # also turns GX analytics off (OFFLINE_DEFAULTS)
+from preflight.errors import ConfigError, did_you_mean
 from preflight.measure.registry import ProbeContext, probe
+from preflight.model.config import Config
+from preflight.model.evidence import RuleResult
 from preflight.model.results import Check, Dimension, Severity
 
 if TYPE_CHECKING:
@@ -41,9 +44,12 @@ if TYPE_CHECKING:
 __all__ = [
     "SUITE_CHECK_ID",
     "ParsedExpectation",
+    "check_suites",
     "ParsedSuite",
     "SuiteRun",
     "load_suite",
+    "parse_suite",
+    "run_parsed_suite",
     "run_suite",
     "run_suite_detailed",
     "validate_expectations",
@@ -93,6 +99,9 @@ class ParsedSuite:
     expectations: tuple[ParsedExpectation, ...] = ()
     problems: tuple[str, ...] = ()  # one line per problem; empty when all is well
     skipped: int = 0  # entries left out because they cannot be used
+    # (where, the severity it declares, problem) of each entry left out; an entry whose
+    # severity cannot be read counts as a blocker: what it guarded is unknown.
+    unusable: tuple[tuple[str, Severity, str], ...] = ()
 
 
 def _columns_of(kwargs: Mapping[str, Any]) -> tuple[str, ...]:
@@ -136,11 +145,6 @@ def load_suite(path: Path) -> ParsedSuite:
     Raises :class:`ValueError` only when the file as a whole is unusable (not JSON, not
     an object with an ``expectations`` list).
     """
-    from great_expectations.exceptions import GreatExpectationsError
-    from great_expectations.expectations.expectation_configuration import (
-        ExpectationConfiguration,
-    )
-
     try:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
@@ -151,6 +155,16 @@ def load_suite(path: Path) -> ParsedSuite:
         raise ValueError(
             f"is not valid JSON ({exc.msg} at line {exc.lineno}, column {exc.colno})"
         ) from None
+    return parse_suite(raw, path)
+
+
+def parse_suite(raw: Any, path: Path) -> ParsedSuite:
+    """:func:`load_suite` for a suite already in memory (``path`` names it in messages)."""
+    from great_expectations.exceptions import GreatExpectationsError
+    from great_expectations.expectations.expectation_configuration import (
+        ExpectationConfiguration,
+    )
+
     if not isinstance(raw, dict):
         raise ValueError("must hold a JSON object (a GX suite), not a list or a value")
     entries = raw.get("expectations")
@@ -161,11 +175,16 @@ def load_suite(path: Path) -> ParsedSuite:
     name = raw_name if isinstance(raw_name, str) and raw_name else path.stem
     parsed: list[ParsedExpectation] = []
     problems: list[str] = []
+    unusable: list[tuple[str, Severity, str]] = []
     seen: dict[str, int] = {}
     for index, entry in enumerate(entries):
         where = f"expectation #{index + 1}"
+        # The severity an unusable entry declares, when it can be read (else: a blocker).
+        raw_meta = entry.get("meta") if isinstance(entry, dict) else None
+        declared = _severity(raw_meta.get("severity"))[0] if isinstance(raw_meta, dict) else Severity.BLOCKER
         if not isinstance(entry, dict):
             problems.append(f"{where} is not a JSON object")
+            unusable.append((where, Severity.BLOCKER, problems[-1]))
             continue
         # GX 0.x wrote `expectation_type`; it means the same thing, so accept it.
         exp_type = entry.get("type", entry.get("expectation_type"))
@@ -173,13 +192,16 @@ def load_suite(path: Path) -> ParsedSuite:
         meta = entry.get("meta") or {}
         if not isinstance(exp_type, str) or not exp_type:
             problems.append(f"{where} has no 'type'")
+            unusable.append((where, declared, problems[-1]))
             continue
         where = f"{where} ({exp_type})"
         if not isinstance(kwargs, dict):
             problems.append(f"{where}: 'kwargs' must be an object")
+            unusable.append((where, declared, problems[-1]))
             continue
         if not isinstance(meta, dict):
             problems.append(f"{where}: 'meta' must be an object")
+            unusable.append((where, Severity.BLOCKER, problems[-1]))
             continue
         severity, severity_problem = _severity(meta.get("severity"))
         if severity_problem:
@@ -198,9 +220,11 @@ def load_suite(path: Path) -> ParsedSuite:
             if "not found" in message:
                 message = "unknown expectation type"
             problems.append(f"{where}: {_one_line(message)}")
+            unusable.append((where, severity, problems[-1]))
             continue
         except (ValueError, TypeError) as exc:  # pydantic validation of kwargs
             problems.append(f"{where}: invalid kwargs: {_describe_error(exc)}")
+            unusable.append((where, severity, problems[-1]))
             continue
 
         base_id = f"quality.gx.{exp_type}.{_domain_label(kwargs)}"
@@ -217,6 +241,7 @@ def load_suite(path: Path) -> ParsedSuite:
         expectations=tuple(parsed),
         problems=tuple(problems),
         skipped=len(entries) - len(parsed),
+        unusable=tuple(unusable),
     )
 
 
@@ -231,6 +256,34 @@ def _severity(value: Any) -> tuple[Severity, str | None]:
     except ValueError:
         allowed = ", ".join(s.value for s in Severity)
         return Severity.WARNING, f"meta.severity {value!r} is not one of {allowed}; using warning"
+
+
+def check_suites(config: Config) -> tuple[list[ConfigError], list[str]]:
+    """(problems, notes) of the suites of the configuration's datasets: one error for each
+    file that does not parse and each entry GX cannot use (unknown types, invalid kwargs,
+    unreadable severities), naming the suite file and the entry (``expectations.<n>``);
+    a note for a suite that belongs to no catalog dataset (a misspelt file name, or
+    another configuration's suite in a shared folder)."""
+    folder = settings.expectations_dir(config.directory, config.settings.expectations_dir)
+    problems: list[ConfigError] = []
+    notes: list[str] = []
+    if not folder.is_dir():
+        return problems, notes
+    for path in sorted(folder.glob("*.json")):
+        if path.stem not in config.datasets:
+            notes.append(f"{path}: not used, no catalog dataset is named {path.stem!r}"
+                         f"{did_you_mean(path.stem, config.datasets)}")
+            continue
+        try:
+            suite = load_suite(path)
+        except ValueError as exc:
+            problems.append(ConfigError(f"the suite {exc}", file=str(path)))
+            continue
+        for problem in suite.problems:
+            number = problem.split("#", 1)[1].split(" ", 1)[0].rstrip(":") if "#" in problem else ""
+            field = f"expectations.{int(number) - 1}" if number.isdigit() else None
+            problems.append(ConfigError(problem, file=str(path), field=field))
+    return problems, notes
 
 
 # ---------------------------------------------------------------------------
@@ -320,6 +373,13 @@ class SuiteRun:
     evaluated: int = 0  # expectations GX evaluated
     successful: int = 0
     not_evaluated: int = 0  # skipped for a missing column, or unusable
+    # (rule id, declared severity, column, why) of every declared rule that was not
+    # evaluated: each becomes evidence "not measured" at its own severity.
+    unevaluated: list[tuple[str, Severity, str | None, str]] = field(default_factory=list)
+
+    def not_run(self, exps: Sequence[ParsedExpectation], reason: str) -> None:
+        self.not_evaluated += len(exps)
+        self.unevaluated.extend((e.check_id, e.severity, e.column, reason) for e in exps)
 
 
 def run_suite(
@@ -344,18 +404,37 @@ def run_suite_detailed(
 ) -> SuiteRun:
     """:func:`run_suite`, also returning how many expectations GX evaluated and passed."""
     suite_path = Path(suite_path)
-    run = SuiteRun(suite=suite_path.name)
-    scrub = _scrubber(engine.url)
     try:
         suite = load_suite(suite_path)
     except ValueError as exc:
+        run = SuiteRun(suite=suite_path.name)
         run.checks.append(_suite_check(dataset, suite_path, [str(exc)], skipped=None))
+        # What the file declared is unknown, so is how much it matters: a blocker.
+        run.unevaluated.append((SUITE_CHECK_ID, Severity.BLOCKER, None, f"suite {suite_path.name} {exc}"))
         return run
+    return run_parsed_suite(engine, table, suite, schema=schema, dataset=dataset)
 
+
+def run_parsed_suite(
+    engine: sa.Engine,
+    table: str,
+    suite: ParsedSuite,
+    *,
+    schema: str | None = None,
+    dataset: str,
+) -> SuiteRun:
+    """:func:`run_suite_detailed` for a suite already parsed (from a file or in memory)."""
+    suite_path = suite.path
+    run = SuiteRun(suite=suite_path.name)
+    scrub = _scrubber(engine.url)
     if suite.problems:
         run.not_evaluated += suite.skipped
         run.checks.append(
             _suite_check(dataset, suite_path, list(suite.problems), skipped=suite.skipped)
+        )
+        run.unevaluated.extend(
+            (f"{SUITE_CHECK_ID}.{where.split(' ')[1].lstrip('#')}", severity, None, f"{suite_path.name}: {problem}")
+            for where, severity, problem in suite.unusable
         )
 
     try:
@@ -367,15 +446,12 @@ def run_suite_detailed(
                 dataset, suite_path, f"table {where} does not exist", len(suite.expectations)
             )
         )
-        run.not_evaluated += len(suite.expectations)
+        run.not_run(suite.expectations, f"table {where} does not exist")
         return run
     except sa.exc.SQLAlchemyError as exc:
-        run.checks.append(
-            _run_failed_check(
-                dataset, suite_path, scrub(_describe_error(exc)), len(suite.expectations)
-            )
-        )
-        run.not_evaluated += len(suite.expectations)
+        reason = scrub(_describe_error(exc))
+        run.checks.append(_run_failed_check(dataset, suite_path, reason, len(suite.expectations)))
+        run.not_run(suite.expectations, reason)
         return run
 
     runnable: list[ParsedExpectation] = []
@@ -403,7 +479,7 @@ def run_suite_detailed(
             reason = scrub(_describe_error(exc))  # no traceback: it may hold the URL
             logger.debug("GX validation of %s failed: %s", suite_path.name, reason)
             run.checks.append(_run_failed_check(dataset, suite_path, reason, len(runnable)))
-            run.not_evaluated += len(runnable)
+            run.not_run(runnable, reason)
         else:
             for exp, result in zip(runnable, ordered, strict=True):
                 if result is None:  # GX returned nothing for it: say so rather than guess
@@ -416,11 +492,12 @@ def run_suite_detailed(
                     }
                 check = _result_check(dataset, table, suite_path, exp, result, scrub)
                 by_index[exp.index] = check
-                if not check.details.get("error"):
+                if check.measured:
                     run.evaluated += 1
                     run.successful += int(check.passed)
                 else:
                     run.not_evaluated += 1
+                    run.unevaluated.append((exp.check_id, exp.severity, exp.column, str(check.details["error"])))
 
     run.checks.extend(by_index[i] for i in sorted(by_index))
     return run
@@ -550,6 +627,7 @@ def _result_check(
             dimension=Dimension.QUALITY,
             severity=exp.severity,
             passed=False,
+            measured=False,
             message=f"{head}; GX could not evaluate it: {error}",
             observed=None,
             expected=expected,
@@ -640,6 +718,7 @@ def _suite_check(dataset: str, path: Path, problems: list[str], *, skipped: int 
         dimension=Dimension.QUALITY,
         severity=Severity.WARNING,
         passed=False,
+        measured=False,
         message=f"GX suite {path.name} for {dataset} {what}: {'; '.join(problems)}",
         observed=problems,
         expected="a GX 1.x suite (JSON written by ExpectationSuite.to_json_dict())",
@@ -658,6 +737,7 @@ def _run_failed_check(dataset: str, path: Path, reason: str, count: int) -> Chec
         dimension=Dimension.QUALITY,
         severity=Severity.WARNING,
         passed=False,
+        measured=False,
         message=f"GX suite {path.name} for {dataset} could not run ({count} expectation(s) not evaluated): {reason}",
         observed=reason,
         expected="the suite runs against the table",
@@ -693,9 +773,12 @@ def _scrubber(url: sa.URL) -> Callable[[str], str]:
 # ---------------------------------------------------------------------------
 
 
-@probe("gx_suite", Dimension.QUALITY, order=30)
+@probe("gx_suite", Dimension.QUALITY, order=30, produces=[RuleResult])
 def gx_suite(ctx: ProbeContext) -> list[Check]:
-    """Run ``<expectations_dir>/<dataset>.json`` when it exists; no suite, no checks."""
+    """Run ``<expectations_dir>/<dataset>.json`` when it exists; no suite, no checks.
+
+    Each expectation is a declared rule: evaluated ones are recorded with their outcome,
+    the rest *not measured* at the severity they declare (``meta.severity``)."""
     folder = settings.expectations_dir(ctx.config.directory, ctx.config.settings.expectations_dir)
     path = folder / f"{ctx.name}.json"
     if not path.is_file():
@@ -709,4 +792,13 @@ def gx_suite(ctx: ProbeContext) -> list[Check]:
         "successful": run.successful,
         "not_evaluated": run.not_evaluated,
     }
+    for check in run.checks:
+        if check.measured and check.id != SUITE_CHECK_ID:
+            ctx.record_rule(check, origin="suite")
+    for rule, severity, column, reason in run.unevaluated:
+        ctx.record(RuleResult(dataset=ctx.name, rule=rule, origin="suite", severity=severity.value,
+                              column=column, reason=f"{rule} was not evaluated: {reason}"))
     return run.checks
+
+
+PROBES = (gx_suite,)

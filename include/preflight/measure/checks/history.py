@@ -14,6 +14,7 @@ from __future__ import annotations
 from statistics import median
 
 from preflight.measure.registry import ProbeContext, probe
+from preflight.model.evidence import RuleResult
 from preflight.model.results import Check, DatasetAudit, Dimension, Severity, TableProfile
 
 __all__ = ["NULL_JUMP", "WINDOW", "row_count_band"]
@@ -123,7 +124,7 @@ def _schema_check(ctx: ProbeContext, last: TableProfile) -> Check:
     )
 
 
-@probe("history", H, order=90)
+@probe("history", H, order=90, produces=[RuleResult])
 def history(ctx: ProbeContext) -> list[Check]:
     if ctx.store is None:
         return []
@@ -136,4 +137,8 @@ def history(ctx: ProbeContext) -> list[Check]:
         return []
     last = earlier[0].profile
     assert last is not None
-    return [_row_count_check(ctx, earlier), *_null_jump_checks(ctx, last), _schema_check(ctx, last)]
+    checks = [_row_count_check(ctx, earlier), *_null_jump_checks(ctx, last), _schema_check(ctx, last)]
+    return [ctx.record_rule(check, origin="history") for check in checks]
+
+
+PROBES = (history,)

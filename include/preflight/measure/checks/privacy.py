@@ -46,6 +46,7 @@ from typing import TYPE_CHECKING, Any, NamedTuple
 from preflight import settings  # noqa: F401
 from preflight.measure.registry import probe
 from preflight.measure.sample import SamplingError, cached_sample
+from preflight.model import evidence
 from preflight.model.results import Check, Dimension, Severity
 
 if TYPE_CHECKING:
@@ -371,7 +372,7 @@ def _remediation(entity: str, classification: str | None) -> str:
     return hint
 
 
-@probe("privacy", Dimension.PRIVACY, order=70)
+@probe("privacy", Dimension.PRIVACY, order=70, produces=[evidence.PiiScan])
 def privacy_probe(ctx: ProbeContext) -> Iterator[Check]:
     """PII in each of the dataset's text columns, on the shared bounded sample."""
     if not ctx.dataset.text_columns:
@@ -383,11 +384,13 @@ def privacy_probe(ctx: ProbeContext) -> Iterator[Check]:
             texts = cached_sample(ctx, column)
         except SamplingError as exc:
             # Absence of PII that could not be checked is not a pass.
+            ctx.record(evidence.PiiScan(dataset=ctx.name, column=column, reason=f"{where} could not be sampled: {exc}"))
             yield Check(
                 id=f"privacy.pii.{column}",
                 dimension=Dimension.PRIVACY,
                 severity=Severity.WARNING,
                 passed=False,
+                measured=False,
                 message=f"{where} could not be sampled to look for personal data: {exc}",
                 observed=None,
                 expected=0,
@@ -399,6 +402,13 @@ def privacy_probe(ctx: ProbeContext) -> Iterator[Check]:
             continue
         scan = scan_texts(texts, context=[column])
         summary[column] = {entity: round(f.share, 4) for entity, f in scan.findings.items()}
+        ctx.record(
+            evidence.PiiScan(
+                dataset=ctx.name,
+                column=column,
+                figures=evidence.PiiFigures(rows_scanned=scan.rows_scanned, shares={e: f.share for e, f in scan.findings.items()}),
+            )
+        )
         if not scan.findings:
             yield Check(
                 id=f"privacy.pii.{column}",
@@ -439,3 +449,6 @@ def privacy_probe(ctx: ProbeContext) -> Iterator[Check]:
                     "classification": ctx.dataset.classification,
                 },
             )
+
+
+PROBES = (privacy_probe,)

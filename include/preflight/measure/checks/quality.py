@@ -1,23 +1,39 @@
-"""Built-in quality checks along the DAMA dimensions.
+"""Built-in quality checks along the DAMA dimensions, and the evidence they record.
 
-Completeness, uniqueness (single columns) and timeliness come straight from the
-one-pass profile; validity rules are batched into one aggregate statement per
-dataset; composite keys and related-key consistency need one query each. All SQL is
-SQLAlchemy Core on reflected tables: identifiers are quoted by the dialect.
+Completeness, single-column uniqueness and timeliness come straight from the one-pass
+profile; validity rules are batched into one aggregate statement per dataset; composite
+keys and related-key consistency need one query each. All SQL is SQLAlchemy Core on
+reflected tables: identifiers are quoted by the dialect.
+
+Evidence recorded (see :mod:`preflight.model.evidence`): :class:`KeyUniqueness` per key
+(the primary key, composite or not, and each unique column), :class:`Freshness` for the
+declared freshness column, and a :class:`RuleResult` per validity, volume, consistency
+and schema rule. A rule whose query fails is recorded *not measured* with a safe reason,
+and its check fails; the other rules still run.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
+from preflight.engines.reasons import safe_reason
+from preflight.measure.profile import codepoint_text, column_kind, reflect_table
 from preflight.measure.registry import ProbeContext, probe
-from preflight.model.config import DatasetConfig
+from preflight.model.config import DatasetConfig, RelatedKey
+from preflight.model.evidence import (
+    Freshness,
+    FreshnessFigures,
+    KeyFigures,
+    KeyUniqueness,
+    RuleResult,
+)
 from preflight.model.results import Check, Dimension, Severity, TableProfile
 
-__all__ = ["as_utc", "null_ratio", "type_family"]
+__all__ = ["PROBES", "as_utc", "null_ratio", "type_family"]
 
 Q = Dimension.QUALITY
 
@@ -43,14 +59,18 @@ def as_utc(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _reflect(ctx: ProbeContext) -> sa.Table:
-    cached = ctx.facts.get("_table")
+def _table(ctx: ProbeContext) -> sa.Table:
+    """The dataset's table, reflected once per audit with quoted identifiers."""
+    cached = ctx.cache.get("table")
     if cached is None:
-        cached = sa.Table(
-            ctx.dataset.table, sa.MetaData(), schema=ctx.dataset.schema_name, autoload_with=ctx.engine
-        )
-        ctx.facts["_table"] = cached
+        cached = reflect_table(ctx.engine, ctx.dataset.table, ctx.dataset.schema_name)
+        ctx.cache["table"] = cached
     return cached
+
+
+def _reason(ctx: ProbeContext, exc: BaseException, *names: str) -> str:
+    secrets = [ctx.engine.url.password] if ctx.engine.url.password else []
+    return safe_reason(exc, secrets=secrets, names=[ctx.dataset.table, *names])
 
 
 def _missing_column(ctx: ProbeContext, check_id: str, column: str, why: str) -> Check:
@@ -68,9 +88,27 @@ def _missing_column(ctx: ProbeContext, check_id: str, column: str, why: str) -> 
     )
 
 
+def _not_run(
+    ctx: ProbeContext, check_id: str, what: str, reason: str, column: str | None = None
+) -> Check:
+    return Check(
+        id=check_id,
+        dimension=Q,
+        severity=Severity.WARNING,
+        passed=False,
+        measured=False,
+        dataset=ctx.name,
+        column=column,
+        observed=None,
+        message=f"{ctx.name}: {what} could not be measured: {reason}",
+        remediation="see the task log; re-run the audit once the source answers (a timeout, a lock, a permission)",
+    )
+
+
 @probe("completeness", Q, order=10)
 def completeness(ctx: ProbeContext) -> list[Check]:
-    """Declared required columns (and the primary key) must have no NULLs."""
+    """Declared required columns (and the primary key) must have no NULLs (judging reads
+    the null counts from the profile itself)."""
     columns = dict.fromkeys([*ctx.dataset.primary_key, *ctx.dataset.required_columns])
     checks = []
     for column in columns:
@@ -103,40 +141,79 @@ def completeness(ctx: ProbeContext) -> list[Check]:
     return checks
 
 
-def _duplicate_keys(ctx: ProbeContext, columns: tuple[str, ...]) -> int:
-    """Rows beyond the first for each duplicated key (0 when unique)."""
+def _duplicate_keys(ctx: ProbeContext, columns: Sequence[str]) -> int:
+    """Rows beyond the first for each duplicated key value, among rows whose key has no
+    NULL (NULL keys are the completeness check's business); 0 when unique."""
     if len(columns) == 1:
         col = ctx.profile.column(columns[0])
-        assert col is not None and col.distinct_count is not None
-        return ctx.profile.row_count - col.null_count - col.distinct_count
-    table = _reflect(ctx)
-    keys = [table.c[c] for c in columns]
-    grouped = sa.select(sa.func.count().label("n")).group_by(*keys).having(sa.func.count() > 1).subquery()
+        if col is not None and col.distinct_count is not None and not col.distinct_approximate:
+            return ctx.profile.row_count - col.null_count - col.distinct_count
+    table = _table(ctx)
+    # Text keys compare by code point, as the profile's distinct counts do (a case-insensitive
+    # collation would otherwise call 'a' and 'A' one key).
+    keys = [
+        codepoint_text(table.c[c], ctx.engine.dialect) if column_kind(table.c[c].type) == "text" else table.c[c]
+        for c in columns
+    ]
+    grouped = (
+        sa.select(sa.func.count().label("n"))
+        .select_from(table)
+        .where(*(key.is_not(None) for key in keys))
+        .group_by(*keys)
+        .having(sa.func.count() > 1)
+        .subquery()
+    )
     with ctx.engine.connect() as conn:
-        extra = conn.execute(sa.select(sa.func.coalesce(sa.func.sum(grouped.c.n - 1), 0))).scalar_one()
+        extra = conn.execute(
+            sa.select(sa.func.coalesce(sa.func.sum(grouped.c.n - 1), 0))
+        ).scalar_one()
     return int(extra)
 
 
-@probe("uniqueness", Q, order=15)
+@probe("uniqueness", Q, order=15, produces=[KeyUniqueness])
 def uniqueness(ctx: ProbeContext) -> list[Check]:
     checks = []
-    keys: list[tuple[str, tuple[str, ...]]] = []
+    keys: list[tuple[str, tuple[str, ...], bool]] = []
     if ctx.dataset.primary_key:
-        keys.append(("primary_key", tuple(ctx.dataset.primary_key)))
-    keys.extend((column, (column,)) for column in ctx.dataset.unique_columns)
-    for label, columns in keys:
+        keys.append(("primary_key", tuple(ctx.dataset.primary_key), True))
+    keys.extend((column, (column,), False) for column in ctx.dataset.unique_columns)
+    for label, columns, primary in keys:
         check_id = f"quality.uniqueness.{label}"
-        profiled = [ctx.profile.column(c) for c in columns]
-        missing = [c for c, found in zip(columns, profiled, strict=True) if found is None]
-        if missing:
-            checks.append(_missing_column(ctx, check_id, missing[0], "a key"))
-            continue
-        if len(columns) == 1 and (only := profiled[0]) is not None and only.distinct_approximate:
-            continue  # an approximate distinct count cannot prove duplicates
-        duplicates = _duplicate_keys(ctx, columns)
         key = ", ".join(columns)
-        checks.append(
-            Check(
+        missing = [c for c in columns if ctx.profile.column(c) is None]
+        # A declared unique column is a data rule too (the primary key has its own requirement).
+        def add(check: Check, primary: bool = primary) -> None:
+            checks.append(check if primary else ctx.record_rule(check))
+
+        if missing:
+            add(_missing_column(ctx, check_id, missing[0], "a key"))
+            ctx.record(
+                KeyUniqueness(
+                    dataset=ctx.name,
+                    columns=columns,
+                    primary=primary,
+                    reason=f"key column {missing[0]!r} is not in the table",
+                )
+            )
+            continue
+        try:
+            duplicates = _duplicate_keys(ctx, columns)
+        except sa.exc.SQLAlchemyError as exc:
+            reason = _reason(ctx, exc, *columns)
+            add(_not_run(ctx, check_id, f"uniqueness of ({key})", reason, key))
+            ctx.record(
+                KeyUniqueness(dataset=ctx.name, columns=columns, primary=primary, reason=reason)
+            )
+            continue
+        ctx.record(
+            KeyUniqueness(
+                dataset=ctx.name,
+                columns=columns,
+                primary=primary,
+                figures=KeyFigures(rows=ctx.profile.row_count, duplicate_rows=duplicates),
+            )
+        )
+        check = Check(
                 id=check_id,
                 dimension=Q,
                 severity=Severity.WARNING,
@@ -153,7 +230,7 @@ def uniqueness(ctx: ProbeContext) -> list[Check]:
                 remediation=f"deduplicate {ctx.dataset.table} on ({key}) and enforce a unique constraint",
                 details={"duplicate_rows": duplicates, "key": list(columns)},
             )
-        )
+        add(check)
     return checks
 
 
@@ -177,7 +254,9 @@ def _validity_rules(
                 outside.append(col > bounds.max)
             if outside:
                 expected = {"min": bounds.min, "max": bounds.max}
-                rules.append((f"quality.validity.range.{column}", column, expected, sa.or_(*outside)))
+                rules.append(
+                    (f"quality.validity.range.{column}", column, expected, sa.or_(*outside))
+                )
     for column, pattern in dataset.patterns.items():
         if column in table.c:
             col = table.c[column]
@@ -187,12 +266,12 @@ def _validity_rules(
     return rules
 
 
-@probe("validity", Q, order=20)
+@probe("validity", Q, order=20, produces=[RuleResult])
 def validity(ctx: ProbeContext) -> list[Check]:
     declared = [*ctx.dataset.accepted_values, *ctx.dataset.ranges, *ctx.dataset.patterns]
-    table = _reflect(ctx)
+    table = _table(ctx)
     checks = [
-        _missing_column(ctx, f"quality.validity.{column}", column, "validated")
+        ctx.record_rule(_missing_column(ctx, f"quality.validity.{column}", column, "validated"))
         for column in dict.fromkeys(declared)
         if column not in table.c
     ]
@@ -201,56 +280,105 @@ def validity(ctx: ProbeContext) -> list[Check]:
         return checks
     # One statement for every validity rule of the dataset.
     counts = [sa.func.coalesce(sa.func.sum(sa.case((bad, 1), else_=0)), 0) for *_, bad in rules]
-    with ctx.engine.connect() as conn:
-        row = conn.execute(sa.select(*counts).select_from(table)).one()
+    try:
+        with ctx.engine.connect() as conn:
+            row = conn.execute(sa.select(*counts).select_from(table)).one()
+    except sa.exc.SQLAlchemyError as exc:
+        reason = _reason(ctx, exc, *(column for _, column, _, _ in rules))
+        return checks + [
+            ctx.record_rule(_not_run(
+                    ctx,
+                    check_id,
+                    f"the {check_id.split('.')[2].replace('_', ' ')} rule on {column}",
+                    reason,
+                    column,
+                ),
+            )
+            for check_id, column, _, _ in rules
+        ]
     for (check_id, column, expected, _), invalid in zip(rules, row, strict=True):
         invalid = int(invalid)
         rule = check_id.split(".")[2].replace("_", " ")
         checks.append(
-            Check(
-                id=check_id,
-                dimension=Q,
-                severity=Severity.WARNING,
-                passed=invalid == 0,
-                dataset=ctx.name,
-                column=column,
-                observed=invalid,
-                expected=expected,
-                message=(
-                    f"{ctx.name}.{column}: {invalid} rows break the {rule} rule (expected {expected})"
-                    if invalid
-                    else f"{ctx.name}.{column} satisfies its {rule} rule"
+            ctx.record_rule(Check(
+                    id=check_id,
+                    dimension=Q,
+                    severity=Severity.WARNING,
+                    passed=invalid == 0,
+                    dataset=ctx.name,
+                    column=column,
+                    observed=invalid,
+                    expected=expected,
+                    message=(
+                        f"{ctx.name}.{column}: {invalid} rows break the {rule} rule (expected {expected})"
+                        if invalid
+                        else f"{ctx.name}.{column} satisfies its {rule} rule"
+                    ),
+                    remediation=f"correct the invalid {column} values at the source or widen the rule in the catalog",
+                    details={"invalid_rows": invalid},
                 ),
-                remediation=f"correct the invalid {column} values at the source or widen the rule in the catalog",
-                details={"invalid_rows": invalid},
             )
         )
     return checks
 
 
-@probe("timeliness", Q, order=25)
+@probe("timeliness", Q, order=25, produces=[Freshness])
 def timeliness(ctx: ProbeContext) -> list[Check]:
     freshness = ctx.dataset.freshness
     if freshness is None:
         return []
     col = ctx.profile.column(freshness.column)
     if col is None:
-        return [_missing_column(ctx, "quality.timeliness", freshness.column, "the freshness column")]
+        ctx.record(
+            Freshness(
+                dataset=ctx.name,
+                column=freshness.column,
+                reason=f"freshness column {freshness.column!r} is not in the table",
+            )
+        )
+        return [
+            _missing_column(ctx, "quality.timeliness", freshness.column, "the freshness column")
+        ]
     newest = as_utc(col.max)
     slo_hours = freshness.slo.total_seconds() / 3600
     if newest is None:
-        age_hours = None
-        passed = False
-        message = f"{ctx.name}: no value in {freshness.column} to measure freshness by"
-    else:
-        age_hours = round((ctx.now - newest).total_seconds() / 3600, 1)
-        passed = age_hours <= slo_hours
-        message = (
-            f"{ctx.name}: newest {freshness.column} is {_age(age_hours)} old, within its {_age(slo_hours)} SLO"
-            if passed
-            else f"{ctx.name}: newest {freshness.column} is {_age(age_hours)} old; the SLO is {_age(slo_hours)}"
+        reason = (
+            f"{freshness.column} holds no value to measure freshness by"
+            if col.max is None
+            else f"{freshness.column}'s newest value is not a date or time"
         )
-    ctx.facts["freshness"] = {"newest": newest.isoformat() if newest else None, "age_hours": age_hours}
+        ctx.record(Freshness(dataset=ctx.name, column=freshness.column, reason=reason))
+        ctx.facts["freshness"] = {"newest": None, "age_hours": None}
+        return [
+            Check(
+                id="quality.timeliness",
+                dimension=Q,
+                severity=Severity.WARNING,
+                passed=False,
+                measured=False,
+                dataset=ctx.name,
+                column=freshness.column,
+                observed={"age_hours": None, "newest": None},
+                expected={"max_age_hours": slo_hours},
+                message=f"{ctx.name}: freshness could not be measured: {reason}",
+                remediation=f"load {ctx.dataset.table} with {freshness.column} filled in, or declare the right freshness column",
+            )
+        ]
+    age_hours = round((ctx.now - newest).total_seconds() / 3600, 1)
+    passed = age_hours <= slo_hours
+    message = (
+        f"{ctx.name}: newest {freshness.column} is {_age(age_hours)} old, within its {_age(slo_hours)} SLO"
+        if passed
+        else f"{ctx.name}: newest {freshness.column} is {_age(age_hours)} old; the SLO is {_age(slo_hours)}"
+    )
+    ctx.facts["freshness"] = {"newest": newest.isoformat(), "age_hours": age_hours}
+    ctx.record(
+        Freshness(
+            dataset=ctx.name,
+            column=freshness.column,
+            figures=FreshnessFigures(newest=newest, age_hours=age_hours, slo_hours=slo_hours),
+        )
+    )
     return [
         Check(
             id="quality.timeliness",
@@ -259,7 +387,7 @@ def timeliness(ctx: ProbeContext) -> list[Check]:
             passed=passed,
             dataset=ctx.name,
             column=freshness.column,
-            observed={"age_hours": age_hours, "newest": newest.isoformat() if newest else None},
+            observed={"age_hours": age_hours, "newest": newest.isoformat()},
             expected={"max_age_hours": slo_hours},
             message=message,
             remediation=f"restart or fix the job that loads {ctx.dataset.table}, or agree a looser SLO",
@@ -271,32 +399,60 @@ def _age(hours: float) -> str:
     return f"{hours / 24:.1f} days" if hours >= 48 else f"{hours:.1f} h"
 
 
-@probe("volume", Q, order=26)
+@probe("volume", Q, order=26, produces=[RuleResult])
 def volume(ctx: ProbeContext) -> list[Check]:
     minimum = ctx.dataset.min_rows if ctx.dataset.min_rows is not None else 1
     rows = ctx.profile.row_count
     return [
-        Check(
-            id="quality.volume",
-            dimension=Q,
-            severity=Severity.WARNING,
-            passed=rows >= minimum,
-            dataset=ctx.name,
-            observed=rows,
-            expected={"min_rows": minimum},
-            message=f"{ctx.name} has {rows} rows (minimum {minimum})",
-            remediation=f"load the missing history into {ctx.dataset.table} or lower min_rows",
+        ctx.record_rule(Check(
+                id="quality.volume",
+                dimension=Q,
+                severity=Severity.WARNING,
+                passed=rows >= minimum,
+                dataset=ctx.name,
+                observed=rows,
+                expected={"min_rows": minimum},
+                message=f"{ctx.name} has {rows} rows (minimum {minimum})",
+                remediation=f"load the missing history into {ctx.dataset.table} or lower min_rows",
+            ),
         )
     ]
 
 
-@probe("consistency", Q, order=27)
+def _orphans(ctx: ProbeContext, key: RelatedKey, child: sa.Table, parent: sa.Table) -> int:
+    """Child rows whose complete key (no NULL part) has no match in the parent."""
+    pairs = list(
+        zip(
+            (child.c[c] for c in key.columns),
+            (parent.c[c] for c in key.references.columns),
+            strict=True,
+        )
+    )
+    # Distinct parent keys: a duplicated parent key must not multiply child rows.
+    parent_keys = (
+        sa.select(*(p.label(f"k{i}") for i, (_, p) in enumerate(pairs)))
+        .where(*(p.is_not(None) for _, p in pairs))
+        .distinct()
+        .subquery()
+    )
+    on = sa.and_(*(c == parent_keys.c[f"k{i}"] for i, (c, _) in enumerate(pairs)))
+    query = (
+        sa.select(sa.func.count())
+        .select_from(child.outerjoin(parent_keys, on))
+        .where(*(c.is_not(None) for c, _ in pairs), parent_keys.c["k0"].is_(None))
+    )
+    with ctx.engine.connect() as conn:
+        return int(conn.execute(query).scalar_one())
+
+
+@probe("consistency", Q, order=27, produces=[RuleResult])
 def consistency(ctx: ProbeContext) -> list[Check]:
-    """Related keys must be found in the referenced dataset (same source only)."""
+    """Related keys (composite or not) must be found in the referenced dataset (same source only)."""
     checks = []
     for key in ctx.dataset.related_keys:
-        check_id = f"quality.consistency.{key.column}"
+        check_id = f"quality.consistency.{'.'.join(key.columns)}"
         parent_cfg = ctx.config.datasets[key.ref_dataset]
+        label = key.label
         if parent_cfg.source != ctx.dataset.source:
             checks.append(
                 Check(
@@ -305,69 +461,86 @@ def consistency(ctx: ProbeContext) -> list[Check]:
                     severity=Severity.INFO,
                     passed=True,
                     dataset=ctx.name,
-                    column=key.column,
-                    message=f"{ctx.name}.{key.column} → {key.references}: different sources, not compared",
+                    column=label,
+                    message=f"{ctx.name}.{label} → {key.references}: different sources, not compared",
                 )
             )
             continue
-        child = _reflect(ctx)
-        if key.column not in child.c:
-            checks.append(_missing_column(ctx, check_id, key.column, "a related key"))
+        child = _table(ctx)
+        missing = [c for c in key.columns if c not in child.c]
+        if missing:
+            checks.append(ctx.record_rule(_missing_column(ctx, check_id, missing[0], "a related key")))
             continue
         try:
-            parent = sa.Table(parent_cfg.table, sa.MetaData(), schema=parent_cfg.schema_name, autoload_with=ctx.engine)
-            ref = parent.c[key.ref_column]
-        except (sa.exc.NoSuchTableError, KeyError):
+            parent = reflect_table(ctx.engine, parent_cfg.table, parent_cfg.schema_name)
+            absent = [c for c in key.references.columns if c not in parent.c]
+            if absent:
+                raise KeyError(absent[0])
+        except (sa.exc.NoSuchTableError, LookupError):
             checks.append(
-                Check(
+                ctx.record_rule(Check(
+                        id=check_id,
+                        dimension=Q,
+                        severity=Severity.WARNING,
+                        passed=False,
+                        dataset=ctx.name,
+                        column=label,
+                        observed="referenced table or column missing",
+                        expected=str(key.references),
+                        message=f"{ctx.name}.{label} references {key.references}, which cannot be read",
+                        remediation="fix related_keys in the catalog or create the referenced table",
+                    ),
+                )
+            )
+            continue
+        try:
+            orphans = _orphans(ctx, key, child, parent)
+        except sa.exc.SQLAlchemyError as exc:
+            reason = _reason(ctx, exc, parent_cfg.table, *key.columns, *key.references.columns)
+            checks.append(
+                ctx.record_rule(_not_run(ctx, check_id, f"{label} → {key.references}", reason, label))
+            )
+            continue
+        non_null = ctx.profile.row_count - max(
+            (c.null_count for name in key.columns if (c := ctx.profile.column(name)) is not None),
+            default=0,
+        )
+        ratio = orphans / non_null if non_null else 0.0
+        checks.append(
+            ctx.record_rule(Check(
                     id=check_id,
                     dimension=Q,
                     severity=Severity.WARNING,
-                    passed=False,
+                    passed=orphans == 0,
                     dataset=ctx.name,
-                    column=key.column,
-                    observed="referenced table or column missing",
-                    expected=key.references,
-                    message=f"{ctx.name}.{key.column} references {key.references}, which cannot be read",
-                    remediation="fix related_keys in the catalog or create the referenced table",
-                )
-            )
-            continue
-        fk = child.c[key.column]
-        orphans_q = (
-            sa.select(sa.func.count())
-            .select_from(child.outerjoin(parent, fk == ref))
-            .where(fk.is_not(None), ref.is_(None))
-        )
-        with ctx.engine.connect() as conn:
-            orphans = int(conn.execute(orphans_q).scalar_one())
-        key_profile = ctx.profile.column(key.column)
-        non_null = ctx.profile.row_count - (key_profile.null_count if key_profile else 0)
-        ratio = orphans / non_null if non_null else 0.0
-        checks.append(
-            Check(
-                id=check_id,
-                dimension=Q,
-                severity=Severity.WARNING,
-                passed=orphans == 0,
-                dataset=ctx.name,
-                column=key.column,
-                observed={"orphans": orphans, "ratio": round(ratio, 4)},
-                expected={"orphans": 0},
-                message=(
-                    f"{ctx.name}.{key.column}: {orphans} rows ({ratio:.1%}) have no match in {key.references}"
-                    if orphans
-                    else f"{ctx.name}.{key.column}: every value is found in {key.references}"
+                    column=label,
+                    observed={"orphans": orphans, "ratio": round(ratio, 4)},
+                    expected={"orphans": 0},
+                    message=(
+                        f"{ctx.name}.{label}: {orphans} rows ({ratio:.1%}) have no match in {key.references}"
+                        if orphans
+                        else f"{ctx.name}.{label}: every value is found in {key.references}"
+                    ),
+                    remediation=f"load the missing {key.ref_dataset} rows or remove orphaned {ctx.name} rows",
+                    details={"orphans": orphans, "orphan_ratio": ratio},
                 ),
-                remediation=f"load the missing {key.ref_dataset} rows or remove orphaned {ctx.name} rows",
-                details={"orphans": orphans, "orphan_ratio": ratio},
             )
         )
     return checks
 
 
 _FAMILIES = {
-    "numeric": ("int", "numeric", "decimal", "float", "double", "real", "number", "serial", "money"),
+    "numeric": (
+        "int",
+        "numeric",
+        "decimal",
+        "float",
+        "double",
+        "real",
+        "number",
+        "serial",
+        "money",
+    ),
     "text": ("char", "text", "string", "clob", "uuid", "json", "enum"),
     "temporal": ("date", "time"),
     "boolean": ("bool", "bit", "tinyint(1)"),
@@ -384,7 +557,7 @@ def type_family(type_name: str) -> str:
     return "other"
 
 
-@probe("schema_conformance", Q, order=28)
+@probe("schema_conformance", Q, order=28, produces=[RuleResult])
 def schema_conformance(ctx: ProbeContext) -> list[Check]:
     declared = ctx.dataset.columns
     if not declared:
@@ -397,19 +570,23 @@ def schema_conformance(ctx: ProbeContext) -> list[Check]:
         elif type_family(type_name) != type_family(actual.type):
             problems.append(f"{column}: declared {type_name}, found {actual.type}")
     return [
-        Check(
-            id="quality.schema",
-            dimension=Q,
-            severity=Severity.WARNING,
-            passed=not problems,
-            dataset=ctx.name,
-            observed=problems or "as declared",
-            expected=dict(declared),
-            message=(
-                f"{ctx.name} does not match its declared schema: " + "; ".join(problems)
-                if problems
-                else f"{ctx.name} has every declared column with a compatible type"
+        ctx.record_rule(Check(
+                id="quality.schema",
+                dimension=Q,
+                severity=Severity.WARNING,
+                passed=not problems,
+                dataset=ctx.name,
+                observed=problems or "as declared",
+                expected=dict(declared),
+                message=(
+                    f"{ctx.name} does not match its declared schema: " + "; ".join(problems)
+                    if problems
+                    else f"{ctx.name} has every declared column with a compatible type"
+                ),
+                remediation="align the table with the catalog's `columns:` or update the declaration",
             ),
-            remediation="align the table with the catalog's `columns:` or update the declaration",
         )
     ]
+
+
+PROBES = (completeness, uniqueness, validity, timeliness, volume, consistency, schema_conformance)

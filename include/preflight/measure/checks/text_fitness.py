@@ -53,6 +53,7 @@ from typing import TYPE_CHECKING, Any
 
 from preflight.measure.registry import probe
 from preflight.measure.sample import SamplingError, cached_sample
+from preflight.model import evidence
 from preflight.model.results import Check, Dimension, Severity
 
 if TYPE_CHECKING:
@@ -305,7 +306,7 @@ def _check(
     )
 
 
-@probe("text_fitness", Dimension.CONTENT, order=75)
+@probe("text_fitness", Dimension.CONTENT, order=75, produces=[evidence.TextFitness])
 def text_fitness_probe(ctx: ProbeContext) -> Iterator[Check]:
     """Text fitness of each of the dataset's text columns, on the shared bounded sample."""
     if not ctx.dataset.text_columns:
@@ -316,11 +317,13 @@ def text_fitness_probe(ctx: ProbeContext) -> Iterator[Check]:
         try:
             texts = cached_sample(ctx, column)
         except SamplingError as exc:
+            ctx.record(evidence.TextFitness(dataset=ctx.name, column=column, reason=f"{where} could not be sampled: {exc}"))
             yield Check(
                 id=f"content.sample.{column}",
                 dimension=Dimension.CONTENT,
                 severity=Severity.WARNING,
                 passed=False,
+                measured=False,
                 message=f"{where} could not be sampled to assess its text: {exc}",
                 remediation="Fix the catalog entry's text_columns or the table so the column can be read.",
                 dataset=ctx.name,
@@ -329,6 +332,23 @@ def text_fitness_probe(ctx: ProbeContext) -> Iterator[Check]:
             )
             continue
         fit = assess_texts(texts)
+        ctx.record(
+            evidence.TextFitness(
+                dataset=ctx.name,
+                column=column,
+                figures=evidence.TextFigures(
+                    documents=fit.documents,
+                    empty=fit.empty,
+                    too_short=fit.too_short,
+                    too_long=fit.too_long,
+                    exact_duplicates=fit.exact_duplicates,
+                    near_duplicates=fit.near_duplicates,
+                    mojibake=fit.mojibake,
+                    boilerplate=fit.boilerplate,
+                    languages=dict(fit.languages),
+                ),
+            )
+        )
         summary[column] = {
             key: (round(value, 4) if isinstance(value, float) else value)
             for key, value in fit.to_dict().items()
@@ -397,3 +417,6 @@ def text_fitness_probe(ctx: ProbeContext) -> Iterator[Check]:
             f"{fit.boilerplate:.1%} of {n} sampled values of {where} are mostly boilerplate lines",
             {**base, "boilerplate": fit.counts["boilerplate"]},
         )
+
+
+PROBES = (text_fitness_probe,)

@@ -52,6 +52,7 @@ from __future__ import annotations
 # ``name as name``: public names kept importable from here though outside ``__all__``.
 from preflight.measure.checks.lineage.checks import COLUMN_COVERAGE_MIN as COLUMN_COVERAGE_MIN
 from preflight.measure.checks.lineage.checks import DEFAULT_RECENCY as DEFAULT_RECENCY
+from preflight.measure.checks.lineage.checks import PROBES as PROBES
 from preflight.measure.checks.lineage.checks import (
     LoadedLineage,
     assess_lineage,
@@ -92,6 +93,7 @@ __all__ = [
     "ColumnSource",
     "DatasetMatch",
     "DatasetRef",
+    "PROBES",
     "JobNode",
     "LineageGraph",
     "LineageReadError",

@@ -29,6 +29,7 @@ from preflight.measure.checks.lineage.graph import (
 )
 from preflight.measure.checks.lineage.naming import _SOURCE_URLS, Identity, dataset_identity
 from preflight.measure.registry import ProbeContext, probe
+from preflight.model.evidence import Lineage, LineageFigures
 from preflight.model.results import Check, Dimension, Severity
 from preflight.settings import expand_env
 
@@ -434,11 +435,26 @@ def _identity_for(ctx: ProbeContext) -> Identity:
     return dataset_identity(ctx.dataset, engine_url)
 
 
-@probe("lineage", Dimension.LINEAGE, order=60)
+def _lineage_evidence(ctx: ProbeContext, checks: list[Check], trace: LineageTrace) -> Lineage:
+    """The evidence judging reads, from this module's own ``lineage.producer`` check."""
+    producer = next(c for c in checks if c.id == "lineage.producer")
+    return Lineage(
+        dataset=ctx.name,
+        figures=LineageFigures(
+            producers=tuple(str(job) for job in trace.producers),
+            system_of_record=producer.passed and not trace.producers,
+            message=producer.message,
+            remediation=producer.remediation,
+        ),
+    )
+
+
+@probe("lineage", Dimension.LINEAGE, order=60, produces=[Lineage])
 def lineage_probe(ctx: ProbeContext) -> list[Check]:
     """Where the dataset comes from, per the configured OpenLineage events."""
     settings = ctx.config.settings.lineage
     if not settings.events_file and not settings.marquez_url:
+        ctx.record(Lineage(dataset=ctx.name, reason="no lineage source is configured (settings.lineage)"))
         return [
             Check(
                 id="lineage.source_configured",
@@ -458,6 +474,7 @@ def lineage_probe(ctx: ProbeContext) -> list[Check]:
         loaded = load_lineage(ctx.config)
         identity = _identity_for(ctx)
     except PreflightError as exc:
+        ctx.record(Lineage(dataset=ctx.name, reason=f"the lineage source cannot be read: {exc}"))
         return [
             Check(
                 id="lineage.source_readable",
@@ -480,4 +497,8 @@ def lineage_probe(ctx: ProbeContext) -> list[Check]:
     facts["read_errors"] = [str(e) for e in loaded.errors[:20]]
     facts["read_error_count"] = len(loaded.errors)
     ctx.facts["lineage"] = facts
+    ctx.record(_lineage_evidence(ctx, checks, trace))
     return checks
+
+
+PROBES = (lineage_probe,)
