@@ -2,8 +2,8 @@
 # with Preflight installed from the same pinned constraints as `make install`.
 #
 # The tag's Airflow and Python versions must match the apache-airflow pin in
-# constraints.txt and `requires-python` in pyproject.toml; the static tests
-# (tests/unit/test_docker_compose.py) fail when they drift apart.
+# constraints.txt and `requires-python` in pyproject.toml; scripts/validate_compose.py
+# (run by CI) fails when they drift apart.
 FROM apache/airflow:3.3.2-python3.11
 
 # The official image installs Python packages as the `airflow` user, never as root.

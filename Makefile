@@ -8,7 +8,7 @@ export PREFLIGHT_HOME ?= $(CURDIR)/.preflight
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install demo test test-unit bench airflow lint validate clean chromium
+.PHONY: install demo test test-unit bench bench-celery airflow lint validate validate-compose clean chromium
 
 # Reinstalls only when constraints.txt or pyproject.toml change (the stamp names their hash).
 install: $(STAMP)
@@ -22,6 +22,11 @@ $(STAMP):
 
 validate: install
 	$(BIN)/preflight validate
+
+# docker-compose.yaml against the Compose Specification and its own cross-references,
+# without a container engine (CI runs it before the tests).
+validate-compose: install
+	$(BIN)/python scripts/validate_compose.py
 
 demo: install
 	$(BIN)/preflight demo
@@ -40,11 +45,16 @@ test-unit: install
 bench: install
 	$(BIN)/python -m bench.run
 
+# 100 small datasets through the native Celery stack vs `preflight audit`, in one run;
+# needs PREFLIGHT_TEST_POSTGRES_URL and PREFLIGHT_TEST_REDIS_URL (a Redis database of its own).
+bench-celery: install
+	$(BIN)/python -m bench.celery_bench
+
 airflow: install
 	$(BIN)/preflight airflow
 
 lint: install
-	$(BIN)/ruff check include dags plugins tests bench
+	$(BIN)/ruff check include dags plugins tests bench scripts
 	$(BIN)/mypy
 
 clean:

@@ -13,6 +13,9 @@ and PREFLIGHT_REQUIRE_ENGINES=1, so that in CI they must run.
 ``scratch`` runs a test on SQLite, PostgreSQL and MariaDB; ``any_scratch`` on DuckDB too,
 for the cases that apply to it. A scratch engine is writable (it builds the fixtures);
 the audit reads through its own guarded engine (``preflight.engines.engine_for``).
+The Celery-stack test (tests/dags/test_celery_stack.py) also needs
+
+    PREFLIGHT_TEST_REDIS_URL      e.g. redis://127.0.0.1:6379/7 (a database of its own: emptied)
 """
 
 from __future__ import annotations

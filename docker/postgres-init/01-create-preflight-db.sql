@@ -7,5 +7,5 @@
 -- database. On a volume created before this file existed, run it by hand:
 --   docker compose exec postgres psql -U airflow -d airflow -c 'CREATE DATABASE preflight'
 -- The database name is repeated in PREFLIGHT_RESULTS_URL in docker-compose.yaml;
--- tests/unit/test_docker_compose.py checks that the two agree.
+-- scripts/validate_compose.py (run by CI) checks that the two agree.
 CREATE DATABASE preflight;

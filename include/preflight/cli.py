@@ -539,6 +539,26 @@ def _discover_contracts(cfg, entries: dict, output: Path | None, force: bool) ->
 
 
 @app.command()
+def pools(
+    config: ConfigOption = None,
+    apply: Annotated[bool, typer.Option("--apply", help="Create or update them in Airflow (`airflow pools import`).")] = False,
+) -> None:
+    """The Airflow pools of the sources (one each, max_concurrent_audits slots), as JSON
+    for `airflow pools import`; --apply hands them to Airflow."""
+    from preflight.airflow.pools import apply_pools, pools_for, pools_import_json
+
+    found = pools_for(_config(config))
+    if not apply:
+        out.print_json(pools_import_json(found))
+        return
+    from preflight.airflow.demo.runner import airflow_bin
+
+    apply_pools(found, dict(os.environ), airflow=airflow_bin())
+    for pool in found:
+        out.print(f"[green]pool[/] {pool.name}: {pool.slots} slots (source {pool.source})")
+
+
+@app.command()
 def demo(
     keep: Annotated[bool, typer.Option(help="Keep the existing demo warehouse.")] = False,
 ) -> None:

@@ -19,6 +19,8 @@ exit codes in one place (``preflight.cli``): a closed gate exits 1, every other
     ├── GateClosedError      a use case may not launch: blocked, stale, judged on another
     │                        configuration, or never audited (carries the reasons)
     ├── RegistrationError    a probe or rule registered twice under one name
+    ├── IncompleteRunError   an Airflow run planned datasets that it never audited
+    ├── PoolSyncError        Airflow's pools could not be set from the configuration
     └── DemoError            a step of ``preflight demo`` failed (names the log to read)
 
 Third-party errors are translated at one boundary per external system: database errors
@@ -37,8 +39,10 @@ __all__ = [
     "ConfigError",
     "DemoError",
     "GateClosedError",
+    "IncompleteRunError",
     "LineageEmitError",
     "LineageSourceError",
+    "PoolSyncError",
     "PreflightError",
     "RegistrationError",
     "SamplingError",
@@ -129,3 +133,12 @@ class RegistrationError(PreflightError):
 
 class DemoError(PreflightError):
     """A step of the demo failed; the message names the log to read."""
+
+
+class IncompleteRunError(PreflightError):
+    """Datasets a run planned have no stored audit: evaluating it would judge on less
+    evidence than planned (the DAG was parsed with other sources than the run used)."""
+
+
+class PoolSyncError(PreflightError):
+    """``airflow pools import`` failed while setting the sources' pools (names its log)."""

@@ -164,7 +164,7 @@ def test_audit_emits_openlineage_with_the_reports_null_counts(demo_run) -> None:
     datasets = {d["name"]: d for d in demo_run.report["datasets"]}
     assert set(complete) == set(datasets)
     for name, event in complete.items():
-        assert event["run"]["facets"]["parent"]["job"]["name"].startswith("preflight_audit.audit_dataset")
+        assert event["run"]["facets"]["parent"]["job"]["name"] == "preflight_audit.source_warehouse.audit_dataset"
         metrics = event["inputs"][0]["inputFacets"]["dataQualityMetrics"]
         assert metrics["rowCount"] == datasets[name]["row_count"]
         nulls = {column: m["nullCount"] for column, m in metrics["columnMetrics"].items()}

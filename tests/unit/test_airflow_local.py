@@ -96,6 +96,8 @@ def test_airflow_reads_the_users_and_passwords_we_wrote() -> None:
 def test_run_standalone_prints_where_and_how_then_execs_airflow_standalone(monkeypatch: pytest.MonkeyPatch) -> None:
     migrated: list[dict[str, str]] = []
     monkeypatch.setattr("preflight.airflow.demo.runner.migrate_airflow_db", migrated.append)
+    pooled: list[tuple[list, dict[str, str]]] = []
+    monkeypatch.setattr("preflight.airflow.pools.apply_pools", lambda pools, env, **_: pooled.append((pools, env)))
 
     class Exec(Exception):
         pass
@@ -112,6 +114,9 @@ def test_run_standalone_prints_where_and_how_then_execs_airflow_standalone(monke
     assert Path(file).name == "airflow" and args[1:] == ["standalone"]
     assert env["PATH"].split(os.pathsep)[0] == str(Path(file).parent)  # standalone spawns `airflow`
     assert migrated == [env]
+    # Then one pool per source of the configuration, in the same Airflow.
+    assert [([p.name for p in pools], pool_env) for pools, pool_env in pooled] == [(["preflight_source_warehouse"], env)]
+    assert "preflight_source_warehouse (4 slots)" in out.getvalue()
     password = json.loads(Path(env["AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE"]).read_text())["admin"]
     text = out.getvalue()
     assert "http://127.0.0.1:8080/" in text and "http://127.0.0.1:8080/preflight/" in text

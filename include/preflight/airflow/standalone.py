@@ -3,7 +3,7 @@
 Prepares the same environment as the demo and the tests (:func:`preflight.airflow.env.airflow_env`:
 SQLite metadata DB under ``$PREFLIGHT_HOME/airflow``, LocalExecutor, the project's
 ``dags/`` and ``plugins/``), makes sure every SimpleAuthManager user has a password,
-migrates the metadata DB, prints where to go and how to log in, then replaces this
+migrates the metadata DB, sets one pool per source, prints where to go and how to log in, then replaces this
 process with ``airflow standalone`` (api-server, scheduler, DAG processor, triggerer;
 Ctrl-C stops them all).
 
@@ -107,6 +107,7 @@ def prepare_standalone(console: Console | None = None, *, migrate: bool = True) 
     if migrate:
         console.print("  migrating the Airflow metadata DB …")
         migrate_airflow_db(env)
+        _set_pools(env, console)
     setup = StandaloneSetup(
         env=env,
         url=f"http://127.0.0.1:{env['AIRFLOW__API__PORT']}/",
@@ -125,6 +126,23 @@ def prepare_standalone(console: Console | None = None, *, migrate: bool = True) 
     )
     console.print("  starting `airflow standalone` (Ctrl-C stops it) …")
     return setup
+
+
+def _set_pools(env: Mapping[str, str], console: Console) -> None:
+    """One pool per source (see :mod:`preflight.airflow.pools`); a configuration that does
+    not load is reported and left to the audit's `plan` task, which names file and field."""
+    from preflight.airflow.demo.runner import airflow_bin
+    from preflight.airflow.pools import apply_pools, pools_for
+    from preflight.config import load_config
+    from preflight.errors import PreflightError
+
+    try:
+        pools = pools_for(load_config(env.get("PREFLIGHT_CONFIG") or None))
+        apply_pools(pools, env, airflow=airflow_bin(), log=Path(env["PREFLIGHT_HOME"]) / "logs" / "airflow-pools.log")
+    except PreflightError as exc:
+        console.print(f"  [yellow]the sources' pools were not set[/]: {exc}")
+        return
+    console.print("  pools: " + ", ".join(f"{p.name} ({p.slots} slots)" for p in pools))
 
 
 def run_standalone(console: Console | None = None) -> NoReturn:

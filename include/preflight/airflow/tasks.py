@@ -1,12 +1,15 @@
 """Task bodies of the ``preflight_audit`` DAG: each DAG task is one call into here.
 
-The configuration is loaded when a task runs, never when the DAG file is parsed, and
-the core is imported inside each function so that parsing the DAG stays cheap.
+The configuration is loaded when a task runs; parsing the DAG file reads only the few
+settings that shape the DAG (:mod:`preflight.airflow.dag_settings`). Each function
+imports only what its task uses, inside the function: a task process pays for its own
+imports and nobody else's, and parsing the DAG imports none of them.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from typing import Any
 
 __all__ = [
@@ -14,6 +17,7 @@ __all__ = [
     "audit_task",
     "evaluate_task",
     "gate_task",
+    "lane_datasets",
     "launch_task",
     "plan_task",
     "readiness_asset",
@@ -31,13 +35,34 @@ def readiness_asset(use_case: str) -> Any:
     return Asset(name=f"preflight_readiness_{use_case}", uri=f"preflight://readiness/{use_case}")
 
 
-def plan_task(run_id: str, config_dir: str | None = None) -> list[str]:
+def plan_task(run_id: str, config_dir: str | None = None, groups: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+    """Record the run; return the datasets to audit by task group: ``groups`` maps each
+    source the DAG was parsed with to its group, any other source goes to
+    :data:`~preflight.airflow.dag_settings.OTHER_SOURCES` (audited one at a time)."""
+    from preflight.airflow.dag_settings import OTHER_SOURCES
     from preflight.config import load_config
     from preflight.run.pipeline import start_run
 
-    datasets = start_run(load_config(config_dir), run_id, trigger="airflow")
+    config = load_config(config_dir)
+    groups = dict(groups or {})
+    planned: dict[str, list[str]] = {group: [] for group in groups.values()}
+    planned[OTHER_SOURCES] = []
+    datasets = start_run(config, run_id, trigger="airflow")
+    for dataset in datasets:
+        planned[groups.get(config.datasets[dataset].source, OTHER_SOURCES)].append(dataset)
     log.info("auditing %d datasets: %s", len(datasets), ", ".join(datasets))
-    return datasets
+    if planned[OTHER_SOURCES]:
+        unknown = sorted({config.datasets[d].source for d in planned[OTHER_SOURCES]})
+        log.warning(
+            "sources %s are not in the DAG as it was parsed: their %d datasets are audited one "
+            "at a time, outside the sources' pools", ", ".join(unknown), len(planned[OTHER_SOURCES]),
+        )
+    return planned
+
+
+def lane_datasets(planned: Mapping[str, list[str]], group_id: str) -> list[str]:
+    """One task group's share of the plan (a mapped task expands over a whole XCom)."""
+    return list(planned.get(group_id, []))
 
 
 def audit_task(run_id: str, dataset: str, config_dir: str | None = None, task_instance: Any = None) -> dict[str, Any]:
@@ -52,11 +77,24 @@ def audit_task(run_id: str, dataset: str, config_dir: str | None = None, task_in
     return {"dataset": dataset, "status": audit.status.value, "scores": audit.scores}
 
 
-def evaluate_task(run_id: str, config_dir: str | None = None) -> list[str]:
+def evaluate_task(run_id: str, config_dir: str | None = None, planned: Mapping[str, list[str]] | None = None) -> list[str]:
+    """Judge every use case on this run's audits; first make sure every planned dataset
+    was audited (a task group the DAG lacked would otherwise be judged as never planned)."""
     from preflight.config import load_config
-    from preflight.run.pipeline import finish_run
+    from preflight.errors import IncompleteRunError
+    from preflight.run.pipeline import finish_run, store_for
 
-    run = finish_run(load_config(config_dir), run_id)
+    config = load_config(config_dir)
+    if planned is not None:
+        wanted = {dataset for datasets in planned.values() for dataset in datasets}
+        missing = sorted(wanted - store_for(config).audited_datasets(run_id))
+        if missing:
+            raise IncompleteRunError(
+                f"{len(missing)} planned datasets have no audit in run {run_id}: {', '.join(missing[:20])}"
+                f"{' …' if len(missing) > 20 else ''}. The DAG was parsed with other sources than this "
+                "run's configuration; run it again once the DAG has been parsed again."
+            )
+    run = finish_run(config, run_id)
     for verdict in run.use_cases:
         log.info("%s: %s (score %d, band %s)", verdict.use_case, verdict.verdict.value, verdict.score, verdict.readiness_level)
     return [v.use_case for v in run.use_cases]

@@ -39,6 +39,7 @@ __all__ = [
     "UseCaseConfig",
     "Waiver",
     "parse_duration",
+    "validate_schedule",
 ]
 
 CLASSIFICATIONS = ("public", "internal", "confidential", "restricted")
@@ -98,15 +99,43 @@ class Timeouts(_Model):
         if value <= timedelta(0):
             raise ValueError("must be longer than zero")
         return value
+DEFAULT_SCHEDULE = "@daily"
+DEFAULT_MAX_PARALLEL_AUDITS = 16
+DEFAULT_MAX_CONCURRENT_AUDITS = 4
+
+
+def validate_schedule(value: str | None) -> str | None:
+    """An Airflow schedule the audit may run on: a cron expression or preset, or None.
+
+    Accepted exactly as Airflow parses a string schedule (its presets, then croniter), so a
+    value that passes here never breaks the DAG file. ``@continuous`` is refused: an audit
+    that starts again as soon as it ends would never leave the warehouse alone."""
+    if value is None or value == "@once":
+        return value
+    if value == "@continuous":
+        raise ValueError("'@continuous' would audit without pause; give a cron expression or a preset such as '@hourly'")
+    from croniter import croniter  # 60 ms: only when a schedule is set
+
+    try:
+        croniter(value)
+    except Exception as exc:  # croniter raises several error types for bad expressions
+        raise ValueError(
+            f"not a cron expression or preset ({exc}); e.g. '0 3 * * *', '@hourly', '@daily', '@weekly'"
+        ) from None
+    return value
 
 
 class SourceConfig(_Model):
-    """Where datasets live: a SQLAlchemy URL or an Airflow connection id, never both."""
+    """Where datasets live: a SQLAlchemy URL or an Airflow connection id, never both.
+
+    ``max_concurrent_audits`` is how many of its datasets are audited at once at most
+    (in Airflow: the slots of the source's pool), so the source is never crowded."""
 
     url: str | None = None
     conn_id: str | None = None
     description: str | None = None
     timeouts: Timeouts = Timeouts()
+    max_concurrent_audits: int = Field(default=DEFAULT_MAX_CONCURRENT_AUDITS, ge=1)
 
     @model_validator(mode="after")
     def _exactly_one(self) -> SourceConfig:
@@ -373,6 +402,10 @@ class NotifierConfig(_Model):
 
 class Settings(_Model):
     results_url: str | None = None  # SQLAlchemy URL; default SQLite under PREFLIGHT_HOME
+    # When Airflow runs the audit DAG (cron expression or preset; null: only when triggered).
+    schedule: str | None = DEFAULT_SCHEDULE
+    # Dataset audits of one run in flight at once, whatever the sources allow.
+    max_parallel_audits: int = Field(default=DEFAULT_MAX_PARALLEL_AUDITS, ge=1)
     naming_convention: str = r"^[a-z][a-z0-9_]*$"
     sample_size: int = Field(default=2000, gt=0)
     history_min_audits: int = Field(default=5, ge=1)
@@ -407,6 +440,11 @@ class Settings(_Model):
     @classmethod
     def _no_password(cls, url: str | None) -> str | None:
         return SourceConfig._no_password(url)
+
+    @field_validator("schedule")
+    @classmethod
+    def _schedule(cls, value: str | None) -> str | None:
+        return validate_schedule(value)
 
     @field_validator("naming_convention")
     @classmethod

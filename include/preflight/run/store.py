@@ -259,6 +259,10 @@ class ResultsStore:
             for row in rows
         ]
 
+    def audited_datasets(self, run_id: str) -> set[str]:
+        """Names of the datasets with a stored audit in ``run_id`` (no payloads loaded)."""
+        with self.engine.connect() as conn:
+            return set(conn.scalars(sa.select(audits.c.dataset).where(audits.c.run_id == run_id)))
 
     def load_audits(self, run_id: str) -> list[DatasetAudit]:
         with self.engine.connect() as conn:
