@@ -44,7 +44,8 @@ def test_every_task_is_bounded_in_time(dagbag) -> None:  # noqa: ANN001
             assert timeout is not None, f"{dag_id}.{task_id} has no execution_timeout"
             assert timedelta(0) < timeout <= timedelta(hours=2), f"{dag_id}.{task_id}: {timeout}"
     audit = dagbag.dags["preflight_audit"].task_dict
-    assert audit["audit_dataset"].partial_kwargs["execution_timeout"] == timedelta(hours=2)
+    for task_id in ("source_warehouse.audit_dataset", "other_sources.audit_dataset"):
+        assert audit[task_id].partial_kwargs["execution_timeout"] == timedelta(hours=2)
 
 
 def test_audit_dag_shape(dagbag) -> None:  # noqa: ANN001

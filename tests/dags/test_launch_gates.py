@@ -4,7 +4,8 @@ After the demo's audit DAG ran through ``dag.test()`` (the ``demo_run`` fixture)
 readiness Asset events are in the metadata DB but no launch run exists yet: that takes
 the scheduler, whose task workers talk to the execution API. So this starts
 ``airflow api-server --apps execution`` in the background, runs a bounded
-``airflow scheduler -n 5 -i``, stops the api-server and reads the launch runs back.
+``airflow scheduler -n 5 -i`` until both passing gates' launches finished (stopping it
+then if its shutdown hangs), stops the api-server and reads the launch runs back.
 """
 
 from __future__ import annotations
@@ -113,23 +114,45 @@ def launch_runs(demo_run) -> Iterator[dict[str, list[dict]]]:  # noqa: ANN001
         _wait_for_health(f"http://127.0.0.1:{port}/execution/health", server, api_log)
         healthy = time.monotonic()
         with scheduler_log.open("w") as handle:
-            try:
-                done = subprocess.run(
-                    [airflow_bin(), "scheduler", "-n", "5", "-i", "-s"],
-                    env=env, stdout=handle, stderr=subprocess.STDOUT, timeout=SCHEDULER_TIMEOUT_S,
-                )
-            except subprocess.TimeoutExpired:
-                pytest.fail(f"the scheduler did not exit within {SCHEDULER_TIMEOUT_S}s\n{_tail(scheduler_log)}")
-        assert done.returncode == 0, _tail(scheduler_log)
+            scheduler = subprocess.Popen(
+                [airflow_bin(), "scheduler", "-n", "5", "-i", "-s"],
+                env=env, stdout=handle, stderr=subprocess.STDOUT, start_new_session=True,
+            )
+        try:
+            # Done when both passing gates' launches finished. The scheduler usually exits by
+            # itself after -n 5 loops, but LocalExecutor's shutdown can hang on a loaded
+            # machine (see the Airflow notes): the launches, not its exit, decide.
+            deadline = time.monotonic() + SCHEDULER_TIMEOUT_S
+            while time.monotonic() < deadline and scheduler.poll() is None:
+                if _launches_finished(_dump_launch_runs(env)):
+                    break
+                time.sleep(3)
+            else:
+                if scheduler.poll() is None:
+                    pytest.fail(f"no launch finished within {SCHEDULER_TIMEOUT_S}s\n{_tail(scheduler_log)}")
+            assert scheduler.returncode in (None, 0), _tail(scheduler_log)
+        finally:
+            _stop(scheduler)
     finally:
         _stop(server)
     print(f"api-server healthy after {healthy - started:.1f}s; scheduler ran {time.monotonic() - healthy:.1f}s")
+    yield _dump_launch_runs(env)
 
+
+def _dump_launch_runs(env: dict[str, str]) -> dict[str, list[dict]]:
     dumped = subprocess.run([sys.executable, "-c", DUMP_LAUNCH_RUNS], env=env, capture_output=True, text=True)
     line = next((ln for ln in dumped.stdout.splitlines() if ln.startswith("LAUNCH_RUNS=")), None)
     assert dumped.returncode == 0 and line, dumped.stderr[-3000:]
-    runs = json.loads(line.removeprefix("LAUNCH_RUNS="))
-    yield runs
+    return json.loads(line.removeprefix("LAUNCH_RUNS="))
+
+
+def _launches_finished(runs: dict[str, list[dict]]) -> bool:
+    """Both passing gates' launch runs exist and their deploy task reached a final state."""
+    final = ("success", "failed", "skipped", "upstream_failed")
+    return all(
+        runs.get(dag_id) and all((r["deploy_state"] or "").endswith(final) for r in runs[dag_id])
+        for dag_id in ("launch_seat_suggestions", "launch_article_recommendations")
+    )
 
 
 @pytest.fixture

@@ -240,3 +240,9 @@ def test_the_changes_page_says_no_changes_for_identical_audits(client) -> None: 
     _seed_two_runs(client.store_url, regress=False)
     html = client.get("/changes?a=cli__before&b=cli__after").text
     assert 'id="no-changes"' in html and "newly failing" not in html
+
+
+def test_the_changes_page_with_a_single_audit_says_there_is_nothing_to_compare(client) -> None:  # noqa: ANN001
+    _seed(client.store_url)
+    page = client.get("/changes")
+    assert page.status_code == 200 and 'id="nothing-to-compare"' in page.text

@@ -340,7 +340,9 @@ def build_app() -> FastAPI:
             try:
                 found = diff_runs(store, a, b)
             except StoreError as exc:
-                raise HTTPException(404, str(exc)) from None
+                if a or b:  # a run asked for by name that is not there
+                    raise HTTPException(404, str(exc)) from None
+                return render(request, "changes.html", changes=None, reason=str(exc))
             return render(request, "changes.html", changes=found)
 
     @app.get("/datasets/{dataset}/croissant.json", name="dataset_card")
