@@ -178,11 +178,21 @@ def validate(
 def audit(
     config: ConfigOption = None,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress bar.")] = False,
+    dataset: Annotated[
+        list[str] | None,
+        typer.Option("--dataset", "-d", help="Re-audit only this dataset (repeatable) and re-judge the use cases that read it."),
+    ] = None,
+    use_case: Annotated[
+        str | None, typer.Option("--use-case", "-u", help="Re-audit only this use case's datasets and re-judge it.")
+    ] = None,
 ) -> None:
-    """Audit every dataset and evaluate every use case, without Airflow. Exit 1 if any is blocked."""
-    from preflight.run.pipeline import reports_dir, run_audit
+    """Audit every dataset and evaluate every use case, without Airflow (or, targeted, some
+    datasets and the use cases that read them; the rest carry over their newest audit).
+    Exit 1 if any judged use case is blocked."""
+    from preflight.run.pipeline import reports_dir, resolve_scope, run_audit
 
     cfg = _config(config)
+    scope = resolve_scope(cfg, datasets=dataset or (), use_case=use_case)
     with Progress(
         TextColumn("[bold]auditing[/]"),
         BarColumn(),
@@ -211,7 +221,7 @@ def audit(
         def evaluating() -> None:
             progress.update(bar, description="judging use cases, writing reports")
 
-        run = run_audit(cfg, on_start=started, on_dataset=done, on_evaluate=evaluating)
+        run = run_audit(cfg, on_start=started, on_dataset=done, on_evaluate=evaluating, scope=scope)
     print_verdicts(run)
     out.print(f"Report: {reports_dir() / 'latest' / 'report.html'}")
     raise typer.Exit(exit_code_for([v.verdict.value for v in run.use_cases]))

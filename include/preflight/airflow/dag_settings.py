@@ -38,6 +38,7 @@ from preflight.model.config import (
 
 __all__ = [
     "OTHER_SOURCES",
+    "read_dataset_assets",
     "DagSettings",
     "SourceLane",
     "pool_name",
@@ -226,3 +227,30 @@ def _slots(name: str, path: Path, raw: Any, problems: list[str]) -> int:
         return value
     problems.append(f"{path}: sources.{name}.max_concurrent_audits: expected a whole number of at least 1")
     return DEFAULT_MAX_CONCURRENT_AUDITS
+
+
+_ASSET_LINE = re.compile(r"^\s+asset\s*:", re.MULTILINE)
+
+
+def read_dataset_assets(directory: Path | str | None = None) -> dict[str, tuple[str, ...]]:
+    """Asset URI → the catalog datasets whose producer updates it (``datasets.<name>.asset``),
+    for the data-aware re-audit DAG. A file without an ``asset:`` line is not parsed, so a
+    catalog that declares none costs a text search; anything unreadable is left out (the
+    audit reports the configuration error). Never raises."""
+    found: dict[str, list[str]] = {}
+    try:
+        root = Path(directory) if directory else _config_dir()
+        for path in sorted(p for p in [*root.glob("*.yaml"), *root.glob("*.yml")] if not p.name.startswith(".")):
+            text = path.read_text(encoding="utf-8")
+            if not _ASSET_LINE.search(text):
+                continue
+            raw = _load_yaml(text)
+            datasets = raw.get("datasets") if isinstance(raw, Mapping) else None
+            for name, entry in (datasets or {}).items() if isinstance(datasets, Mapping) else ():
+                asset = entry.get("asset") if isinstance(entry, Mapping) else None
+                if isinstance(asset, str) and asset.strip():
+                    found.setdefault(asset.strip(), []).append(str(name))
+    except Exception as exc:  # parsing the DAG must survive any configuration
+        log.warning("preflight: could not read the datasets' assets (%s: %s)", type(exc).__name__, exc)
+    return {uri: tuple(sorted(names)) for uri, names in sorted(found.items())}
+

@@ -9,7 +9,7 @@ imports and nobody else's, and parsing the DAG imports none of them.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "launch_task",
     "plan_task",
     "readiness_asset",
+    "updated_assets",
 ]
 
 log = logging.getLogger(__name__)
@@ -35,22 +36,51 @@ def readiness_asset(use_case: str) -> Any:
     return Asset(name=f"preflight_readiness_{use_case}", uri=f"preflight://readiness/{use_case}")
 
 
-def plan_task(run_id: str, config_dir: str | None = None, groups: Mapping[str, str] | None = None) -> dict[str, list[str]]:
+def updated_assets(triggering_asset_events: Any) -> list[str]:
+    """The URIs of the assets whose update triggered this run (none when triggered by hand)."""
+    if not triggering_asset_events:
+        return []
+    return sorted({getattr(asset, "uri", str(asset)) for asset in triggering_asset_events.keys()})
+
+
+def plan_task(
+    run_id: str,
+    config_dir: str | None = None,
+    groups: Mapping[str, str] | None = None,
+    *,
+    datasets: Sequence[str] = (),
+    use_case: str | None = None,
+    assets: Sequence[str] | None = None,
+) -> dict[str, list[str]]:
     """Record the run; return the datasets to audit by task group: ``groups`` maps each
     source the DAG was parsed with to its group, any other source goes to
-    :data:`~preflight.airflow.dag_settings.OTHER_SOURCES` (audited one at a time)."""
+    :data:`~preflight.airflow.dag_settings.OTHER_SOURCES` (audited one at a time).
+
+    ``datasets``/``use_case`` target the run; ``assets`` (the re-audit DAG) targets it at
+    the datasets whose declared ``asset`` was updated, and skips the run when none is."""
+    from airflow.sdk.exceptions import AirflowSkipException
+
     from preflight.airflow.dag_settings import OTHER_SOURCES
     from preflight.config import load_config
-    from preflight.run.pipeline import start_run
+    from preflight.run.pipeline import resolve_scope, start_run
 
     config = load_config(config_dir)
+    if assets is not None and not datasets and not use_case:
+        updated = set(assets)
+        datasets = [name for name, entry in config.datasets.items() if entry.asset and entry.asset in updated]
+        if not datasets:
+            raise AirflowSkipException(
+                f"no catalog dataset declares the updated assets ({', '.join(sorted(updated)) or 'none'}): nothing to re-audit"
+            )
+        log.info("assets %s were updated: re-auditing %s", ", ".join(sorted(updated)), ", ".join(datasets))
+    scope = resolve_scope(config, datasets=datasets, use_case=use_case)
     groups = dict(groups or {})
     planned: dict[str, list[str]] = {group: [] for group in groups.values()}
     planned[OTHER_SOURCES] = []
-    datasets = start_run(config, run_id, trigger="airflow")
-    for dataset in datasets:
+    chosen = start_run(config, run_id, trigger="airflow", scope=scope)
+    for dataset in chosen:
         planned[groups.get(config.datasets[dataset].source, OTHER_SOURCES)].append(dataset)
-    log.info("auditing %d datasets: %s", len(datasets), ", ".join(datasets))
+    log.info("auditing %d datasets: %s", len(chosen), ", ".join(chosen))
     if planned[OTHER_SOURCES]:
         unknown = sorted({config.datasets[d].source for d in planned[OTHER_SOURCES]})
         log.warning(

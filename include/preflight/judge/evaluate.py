@@ -176,6 +176,7 @@ def evaluate_use_case(
         description=use_case.description,
         owner=use_case.owner,
         complete=all(d in evidence.audits for d in use_case.datasets),
+        measured_at=min((a.started_at for a in evidence.audits.values()), default=None),
         evidence=tuple(_planned(evidence, plan)),  # type: ignore[arg-type]  # cross kinds are in AnyEvidence
     )
 
@@ -232,13 +233,16 @@ def evaluate_all(
     *,
     today: date,
     cross: Iterable[Evidence[Any]] = (),
+    use_cases: Iterable[str] | None = None,
 ) -> tuple[list[Verdict], tuple[dict[str, Any], ...]]:
-    """Every use case of ``config`` on the run's audits and cross-dataset evidence. A
-    needed dataset with no audit reads "not audited in this run" to every requirement."""
+    """Every use case of ``config`` (or of ``use_cases``) on the run's audits and
+    cross-dataset evidence. A needed dataset with no audit reads "not audited in this run"
+    to every requirement."""
     by_name = {a.name: a for a in audits}
     cross = list(cross)
     verdicts = []
-    for name, use_case in config.use_cases.items():
+    for name in use_cases if use_cases is not None else config.use_cases:
+        use_case = config.use_cases[name]
         needed = {d: by_name[d] for d in use_case.datasets if d in by_name}
         evidence = EvidenceSet(needed, cross)
         verdicts.append(evaluate_use_case(name, config, evidence, today=today))

@@ -274,6 +274,9 @@ class DatasetConfig(_Model):
     documentation_url: str | None = None
     access_label_column: str | None = None
     system_of_record: bool = False
+    # The Airflow Asset (its URI) the dataset's producer updates: an update re-audits this
+    # dataset and re-judges the use cases that read it (the preflight_reaudit DAG).
+    asset: str | None = None
     required_columns: StrList = ()  # must be complete (null ratio ≤ threshold)
 
     @model_validator(mode="before")

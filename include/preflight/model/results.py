@@ -149,6 +149,8 @@ class DatasetAudit(Frozen):
     scores: dict[str, int] = Field(default_factory=dict)
     facts: dict[str, Any] = Field(default_factory=dict)  # for reports and the UI; never judged
     evidence: tuple[AnyEvidence, ...] = ()  # what judging reads (see preflight.model.evidence)
+    # Set when a targeted run took this audit over from an earlier run (that run's id).
+    carried_from: str | None = None
     probe_failures: dict[str, ProbeFailure] = Field(default_factory=dict)
     started_at: datetime
     finished_at: datetime
@@ -178,12 +180,25 @@ class Verdict(Frozen):
     # Every dataset the use case needs was audited in this run.
     complete: bool = True
     evidence: tuple[AnyEvidence, ...] = ()  # the cross-dataset measurements it read
+    # When its oldest evidence was measured (the earliest start of its datasets' audits):
+    # a gate's maximum age counts from here, carried-over audits included.
+    measured_at: datetime | None = None
+
+
+class AuditScope(Frozen):
+    """A targeted run: only these datasets (or the datasets of this use case) are audited,
+    and only the use cases that read them are judged again; every other dataset a judged
+    use case needs is carried over from its newest earlier audit."""
+
+    datasets: tuple[str, ...] = ()
+    use_case: str | None = None
 
 
 class RunResult(Frozen):
     run_id: str
     started_at: datetime
     finished_at: datetime | None = None
+    scope: AuditScope | None = None  # None: the whole catalog
     datasets: tuple[DatasetAudit, ...] = ()
     use_cases: tuple[Verdict, ...] = ()
     platform_fixes: tuple[dict[str, Any], ...] = ()

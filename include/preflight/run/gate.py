@@ -5,6 +5,7 @@ every reason it finds, when:
 
 - no finished audit has judged the use case;
 - the newest one (the finished run that *started* last) is older than the maximum age
+  (counted from its oldest evidence: a targeted run's carried-over audits keep their age)
   (``--max-age``, else ``settings.gate_max_age``, default 7 days);
 - the configuration changed since (its fingerprint differs: the use case, its kind, a
   dataset's catalog entry or source, a suite, or the settings that shape measuring);
@@ -144,6 +145,9 @@ def decide_gate(
         run_id, started = run.run_id, run.started_at
 
     reasons: list[str] = []
+    # The evidence is as old as its oldest audit (a targeted run carries earlier ones over).
+    if verdict.measured_at is not None:
+        started = min(started, verdict.measured_at)
     age = now - started
     if age > max_age:
         reasons.append(

@@ -9,17 +9,18 @@ processes (Airflow workers) and a retried step replaces its own earlier results.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from preflight.errors import ConfigError, UnknownUseCaseError, did_you_mean
 from preflight.judge.evaluate import evaluate_all
 from preflight.judge.plan import cross_plan
 from preflight.measure.audit import audit_dataset
 from preflight.measure.use_case import measure_cross
 from preflight.model.config import Config
 from preflight.model.evidence import CrossPlan
-from preflight.model.results import DatasetAudit, RunResult
+from preflight.model.results import AuditScope, DatasetAudit, RunResult
 from preflight.run.gate import stamp
 from preflight.run.report import write_reports
 from preflight.run.store import ResultsStore, open_store
@@ -48,12 +49,47 @@ def audit_order(config: Config) -> list[str]:
     return [*needed, *(d for d in config.datasets if d not in needed)]
 
 
-def start_run(config: Config, run_id: str, *, trigger: str) -> list[str]:
-    """Record the run; return the datasets to audit (:func:`audit_order`)."""
+def resolve_scope(
+    config: Config, *, datasets: Sequence[str] = (), use_case: str | None = None
+) -> AuditScope | None:
+    """The scope of a targeted run (None: the whole catalog); unknown names are an error
+    naming the closest known one."""
+    if not datasets and not use_case:
+        return None
+    for name in datasets:
+        if name not in config.datasets:
+            raise ConfigError(f"no dataset {name!r} in the catalog{did_you_mean(name, config.datasets)}")
+    if use_case is not None and use_case not in config.use_cases:
+        raise UnknownUseCaseError(f"no use case {use_case!r} in the configuration{did_you_mean(use_case, config.use_cases)}")
+    return AuditScope(datasets=tuple(dict.fromkeys(datasets)), use_case=use_case)
+
+
+def scoped_datasets(config: Config, scope: AuditScope | None) -> list[str]:
+    """The datasets a run audits, in :func:`audit_order`."""
+    order = audit_order(config)
+    if scope is None:
+        return order
+    wanted = {*scope.datasets, *(config.use_cases[scope.use_case].datasets if scope.use_case else ())}
+    return [d for d in order if d in wanted]
+
+
+def judged_use_cases(config: Config, scope: AuditScope | None) -> list[str]:
+    """The use cases a run judges: every one; or (targeted) the scope's use case and every
+    use case that reads one of the scope's datasets."""
+    if scope is None:
+        return list(config.use_cases)
+    return [
+        name for name, use_case in config.use_cases.items()
+        if name == scope.use_case or set(scope.datasets) & set(use_case.datasets)
+    ]
+
+
+def start_run(config: Config, run_id: str, *, trigger: str, scope: AuditScope | None = None) -> list[str]:
+    """Record the run; return the datasets to audit (all, or the scope's)."""
     store_for(config).start_run(
-        run_id, started_at=datetime.now(UTC), trigger=trigger, config_dir=str(config.directory)
+        run_id, started_at=datetime.now(UTC), trigger=trigger, config_dir=str(config.directory), scope=scope
     )
-    return audit_order(config)
+    return scoped_datasets(config, scope)
 
 
 def audit_one(
@@ -81,15 +117,24 @@ def _emit_lineage(config: Config, run_id: str, audit: DatasetAudit, parent: Pare
 
 
 def finish_run(config: Config, run_id: str, *, now: datetime | None = None) -> RunResult:
-    """Evaluate every use case on this run's audits, store the verdicts, write reports."""
+    """Evaluate the run's use cases on its audits, store the verdicts, write reports.
+
+    A targeted run judges only the use cases that read what it re-audited; every other
+    dataset they need is carried over from its newest earlier audit (marked so, and its
+    age counts against the gate). A dataset with no audit at all stays missing: judging
+    then reads it as not audited, and fails closed."""
     store = store_for(config)
     finished = now or datetime.now(UTC)
+    scope = store.load_run(run_id).scope
+    judged = judged_use_cases(config, scope)
+    if scope is not None:
+        _carry_over(config, store, run_id, judged)
     audits = store.load_audits(run_id)
     # Measure: what the use cases need across datasets, each measurement once.
     row_counts = {a.name: a.row_count for a in audits}
-    cross = measure_cross(config, _merged_plan(config), row_counts=row_counts)
+    cross = measure_cross(config, _merged_plan(config, judged), row_counts=row_counts)
     # Judge (pure), then stamp each verdict with the fingerprint of what it judged.
-    verdicts, fixes = evaluate_all(config, audits, today=finished.date(), cross=cross)
+    verdicts, fixes = evaluate_all(config, audits, today=finished.date(), cross=cross, use_cases=judged)
     verdicts = [stamp(config, verdict) for verdict in verdicts]
     store.save_verdicts(run_id, verdicts, platform_fixes=fixes, finished_at=finished)
     run = store.load_run(run_id)
@@ -98,9 +143,25 @@ def finish_run(config: Config, run_id: str, *, now: datetime | None = None) -> R
     return run
 
 
-def _merged_plan(config: Config) -> CrossPlan:
-    """Every use case's cross-dataset plan, each request once."""
-    plans = [cross_plan(config, name) for name in config.use_cases]
+def _carry_over(config: Config, store: ResultsStore, run_id: str, judged: Sequence[str]) -> None:
+    """Copy into ``run_id`` the newest earlier audit of every dataset the judged use cases
+    need and this run did not audit."""
+    audited = store.audited_datasets(run_id)
+    needed = dict.fromkeys(d for name in judged for d in config.use_cases[name].datasets)
+    for dataset in needed:
+        if dataset in audited:
+            continue
+        found = store.latest_audit(dataset, besides=run_id)
+        if found is None:
+            log.warning("%s has never been audited: the use cases that read it cannot be judged ready", dataset)
+            continue
+        from_run, audit = found
+        store.save_audit(run_id, audit.model_copy(update={"carried_from": audit.carried_from or from_run}))
+
+
+def _merged_plan(config: Config, use_cases: Sequence[str]) -> CrossPlan:
+    """The use cases' cross-dataset plans, each request once."""
+    plans = [cross_plan(config, name) for name in use_cases]
     return CrossPlan(
         joins=tuple(dict.fromkeys(r for p in plans for r in p.joins)),
         events=tuple(dict.fromkeys(r for p in plans for r in p.events)),
@@ -131,13 +192,14 @@ def run_audit(
     on_dataset: Callable[[str, DatasetAudit], None] | None = None,
     on_start: Callable[[list[str]], None] | None = None,
     on_evaluate: Callable[[], None] | None = None,
+    scope: AuditScope | None = None,
 ) -> RunResult:
     """The whole audit in this process (the CLI's path; Airflow runs the same steps).
 
     The callbacks report progress: ``on_start`` with the datasets to audit, ``on_dataset``
     after each, ``on_evaluate`` before the use cases are judged and the reports written."""
     run_id = run_id or new_run_id()
-    datasets = start_run(config, run_id, trigger="cli")
+    datasets = start_run(config, run_id, trigger="cli", scope=scope)
     if on_start:
         on_start(datasets)
     for dataset in datasets:

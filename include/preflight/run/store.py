@@ -26,7 +26,7 @@ from preflight import settings
 from preflight.engines import spec_for
 from preflight.errors import StoreError
 from preflight.model.approvals import ApprovalDecision, LaunchApproval
-from preflight.model.results import DatasetAudit, RunResult, Verdict
+from preflight.model.results import AuditScope, DatasetAudit, RunResult, Verdict
 
 __all__ = ["ResultsStore", "close_stores", "open_store"]
 
@@ -40,6 +40,7 @@ runs = sa.Table(
     sa.Column("trigger", sa.String(50)),
     sa.Column("config_dir", sa.String(1000)),
     sa.Column("platform_fixes", sa.JSON),
+    sa.Column("scope", sa.JSON),
 )
 audits = sa.Table(
     "preflight_dataset_audits",
@@ -135,13 +136,17 @@ class ResultsStore:
 
     # -- writing -------------------------------------------------------------------
 
-    def start_run(self, run_id: str, *, started_at: datetime, trigger: str, config_dir: str | None) -> None:
+    def start_run(
+        self, run_id: str, *, started_at: datetime, trigger: str, config_dir: str | None,
+        scope: AuditScope | None = None,
+    ) -> None:
         with self.engine.begin() as conn:
             exists = conn.execute(sa.select(runs.c.run_id).where(runs.c.run_id == run_id)).first()
             if exists is None:
                 conn.execute(
                     runs.insert().values(
-                        run_id=run_id, started_at=started_at, trigger=trigger, config_dir=config_dir
+                        run_id=run_id, started_at=started_at, trigger=trigger, config_dir=config_dir,
+                        scope=scope.model_dump(mode="json") if scope is not None else None,
                     )
                 )
 
@@ -287,6 +292,7 @@ class ResultsStore:
             run_id=run_id,
             started_at=_aware(run["started_at"]),
             finished_at=_aware(run["finished_at"]),
+            scope=AuditScope.model_validate(run["scope"]) if run["scope"] else None,
             datasets=tuple(self.load_audits(run_id)),
             use_cases=use_cases,
             platform_fixes=tuple(run["platform_fixes"] or ()),
@@ -302,6 +308,20 @@ class ResultsStore:
                 .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
                 .limit(1)
             ).scalar()
+
+    def latest_audit(self, dataset: str, *, besides: str) -> tuple[str, DatasetAudit] | None:
+        """(run id, audit) of ``dataset``'s newest audit in a finished run other than
+        ``besides`` (by run start), whatever its status: a targeted run carries it over."""
+        query = (
+            sa.select(audits.c.run_id, audits.c.payload)
+            .join(runs, runs.c.run_id == audits.c.run_id)
+            .where(audits.c.dataset == dataset, audits.c.run_id != besides, runs.c.finished_at.is_not(None))
+            .order_by(runs.c.started_at.desc(), runs.c.run_id.desc())
+            .limit(1)
+        )
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return (row.run_id, DatasetAudit.model_validate(row.payload)) if row else None
 
     def finished_run_ids(self, limit: int = 1000) -> list[str]:
         """Finished runs, the one that started last first."""

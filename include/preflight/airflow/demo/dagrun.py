@@ -1,4 +1,5 @@
-"""Run one DAG of the dags folder through ``dag.test()`` (``python -m preflight.airflow.demo.dagrun DAG_ID``).
+"""Run one DAG of the dags folder through ``dag.test()``
+(``python -m preflight.airflow.demo.dagrun DAG_ID [CONF_JSON]``, the run's params as JSON).
 
 Runs in its own process so Airflow reads the environment :mod:`preflight.airflow.env`
 prepared. Prints one ``preflight-task {json}`` line per task instance (task id, map index,
@@ -57,11 +58,11 @@ def print_task_states(dag_run) -> None:  # noqa: ANN001 - an Airflow DagRun
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 1:
-        print("usage: python -m preflight.airflow.demo.dagrun DAG_ID", file=sys.stderr)
+    if len(argv) not in (1, 2):
+        print("usage: python -m preflight.airflow.demo.dagrun DAG_ID [CONF_JSON]", file=sys.stderr)
         return 2
     dag = load_dag(argv[0])
-    dag_run = dag.test()
+    dag_run = dag.test(run_conf=json.loads(argv[1]) if len(argv) == 2 else None)
     flush_openlineage()
     print_task_states(dag_run)
     print(f"run_id={dag_run.run_id} state={dag_run.state}")

@@ -17,6 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 from rich.progress import (
@@ -134,6 +135,7 @@ def run_dag_outcome(
     *,
     timeout: float = DAG_TIMEOUT_S,
     on_task: Callable[[TaskEvent], None] | None = None,
+    conf: dict[str, Any] | None = None,
 ) -> DagOutcome:
     """Run ``dag_id`` through ``dag.test()`` in a child process; its log goes to
     ``$PREFLIGHT_HOME/logs/<dag id>.log``, its task starts and ends to ``on_task``."""
@@ -142,7 +144,7 @@ def run_dag_outcome(
     offset = 0
     with log.open("w") as handle:
         child = subprocess.Popen(
-            [sys.executable, "-m", "preflight.airflow.demo.dagrun", dag_id],
+            [sys.executable, "-m", "preflight.airflow.demo.dagrun", dag_id, *([json.dumps(conf)] if conf else [])],
             # Unbuffered, so the log (and the progress drawn from it) keeps up with the run.
             env={**env, "PYTHONUNBUFFERED": "1"}, stdout=handle, stderr=subprocess.STDOUT,
         )
@@ -176,9 +178,11 @@ def run_dag_outcome(
     return DagOutcome(dag_id, match.group(1), match.group(2), tuple(tasks), log, time.monotonic() - started)
 
 
-def run_dag(dag_id: str, env: dict[str, str], *, timeout: float = DAG_TIMEOUT_S) -> tuple[str, str]:
-    """Run ``dag_id`` through ``dag.test()``; returns (run_id, state)."""
-    outcome = run_dag_outcome(dag_id, env, timeout=timeout)
+def run_dag(
+    dag_id: str, env: dict[str, str], *, timeout: float = DAG_TIMEOUT_S, conf: dict[str, Any] | None = None
+) -> tuple[str, str]:
+    """Run ``dag_id`` through ``dag.test()`` (with the run params ``conf``); returns (run_id, state)."""
+    outcome = run_dag_outcome(dag_id, env, timeout=timeout, conf=conf)
     return outcome.run_id, outcome.state
 
 
