@@ -276,7 +276,11 @@ def gate(
         raise typer.Exit(EXIT_BLOCKED)
     verdict = decision.verdict
     assert verdict is not None
-    out.print(f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score}, run {decision.run_id})")
+    out.print(
+        f"[green]gate open[/] {use_case}: {verdict.verdict.value} (score {verdict.score} of 100: "
+        f"blocked 0–49, at risk 50–79, ready 80–100; band {verdict.readiness_level}; run {decision.run_id})",
+        highlight=False,
+    )
     if decision.approval is not None:
         out.print(f"  {decision.approval.describe()}", markup=False, highlight=False)
     for fix in verdict.fixes[:5]:
