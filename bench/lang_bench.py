@@ -15,11 +15,9 @@ is left out).
 from __future__ import annotations
 
 import json
-import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Callable
 
 SENTENCES: dict[str, list[str]] = {
     "en": [
