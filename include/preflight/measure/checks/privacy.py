@@ -36,6 +36,7 @@ someone's), and the text is cut to about 80 characters around the entity.
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -193,6 +194,10 @@ def _load_recognizers() -> list[Any]:
                 NhsRecognizer(),
                 UkNinoRecognizer(),
             ]
+            # spaCy and Presidio leave ~10^6 long-lived objects that every later full
+            # collection would walk (≈ 0.1 s CPU each): move them out of the collector's
+            # sight. Cost: reference cycles among objects alive now are never freed.
+            gc.freeze()
         return _recognizers
 
 
