@@ -35,8 +35,8 @@ boilerplate
 languages
     py3langid's best guess per non-empty document (a naive Bayes model over byte
     n-grams, shipped with the library, deterministic; on the first 500 characters), as
-    shares of the non-empty documents, as ISO 639-1 codes; ``"unknown"`` where the text
-    has no letters. About 0.05 ms a document once its model is loaded (about 0.6 s CPU,
+    shares of the non-empty documents, as language codes (ISO 639-1 where one exists);
+    ``"unknown"`` where the text has no letters. About 0.05 ms a document once its model is loaded (about 0.6 s CPU,
     once per process). Only the first 500 non-empty documents of the sample are read
     (the sample is in random order): a share near 5% is then known to within about ±2
     percentage points, one near 50% to within ±4.4 (95% intervals).
