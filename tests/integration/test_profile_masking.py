@@ -132,3 +132,31 @@ def test_redact_profile_without_catalog_masks_every_text_column() -> None:
     assert (code.min, code.max) == ("#E", "N#####")  # nothing known: fail closed
     (code,) = redact_profile(profile, personal=()).columns
     assert (code.min, code.max) == ("9E", "N10156")
+
+
+def test_without_text_columns_masking_fails_closed_without_presidio(monkeypatch) -> None:  # noqa: ANN001
+    # Presidio is loaded only for datasets with text columns; elsewhere a value that could
+    # hold PII is masked without it, entity labels aside, and the rest is shown.
+    from preflight.measure.checks import privacy
+
+    def no_presidio() -> None:
+        raise AssertionError("Presidio was asked")
+
+    monkeypatch.setattr(privacy, "_load_recognizers", no_presidio)
+    profile = _profile(
+        _text("venue_code", CODES[1], CODES[0]),
+        _text("opened_at_text", min(DATES), max(DATES)),
+        _text("reference", REFERENCES[4], REFERENCES[3]),
+        _text("contact", "aaron.abbott@example.com", "fe80::abcd:ef"),
+        _text("customer_name", "Aaron Abbott", "Zoe Zimmer"),
+    )
+    columns = {c.name: c for c in redact_profile(profile, personal=["customer_name"]).columns}
+    assert (columns["venue_code"].min, columns["venue_code"].max) == ("9E", "N10156")
+    assert (columns["opened_at_text"].min, columns["opened_at_text"].max) == (min(DATES), max(DATES))
+    assert (columns["reference"].min, columns["reference"].max) == ("+## ## #### ####", "ref 1004")
+    assert (columns["contact"].min, columns["contact"].max) == ("<REDACTED>", "<REDACTED>")
+    assert (columns["customer_name"].min, columns["customer_name"].max) == (WITHHELD, WITHHELD)
+    # `preflight profile`: nothing known, every text value masked, still without Presidio.
+    columns = {c.name: c for c in redact_profile(profile).columns}
+    assert columns["reference"].min == "+## ## #### ####" and columns["venue_code"].max == "N#####"
+    assert columns["contact"].min == "<REDACTED>"

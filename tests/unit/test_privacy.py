@@ -15,7 +15,10 @@ from preflight.measure.checks.privacy import (
     EXAMPLE_CHARS,
     PiiSpan,
     find_pii,
+    holds_pii_candidate,
     mask,
+    mask_unrecognized,
+    may_hold_pii,
     privacy_probe,
     redact,
     scan_texts,
@@ -258,6 +261,60 @@ def _context(
         profile=TableProfile(table="support_tickets", row_count=length, profiled_at=now),
         now=now,
     )
+
+
+def _near_misses() -> list[str]:
+    """Texts each recognizer matches or nearly matches: every CASES text, Faker's phone
+    numbers, cards, IBANs, IPs and SSNs in several locales, digit runs of every length
+    with every separator, codes and dates."""
+    from faker import Faker
+
+    texts = [text for _, dirty, clean in CASES for text in (dirty, clean)] + RAW_VALUES
+    for i, locale in enumerate(("en_US", "en_GB", "de_DE", "fr_FR", "he_IL", "en_IN", "en_CA", "pt_BR", "nl_NL")):
+        fake = Faker(locale)
+        fake.seed_instance(i)
+        for _ in range(40):
+            texts += [fake.phone_number(), f"call {fake.phone_number()} now", fake.credit_card_number(),
+                      fake.iban(), fake.ipv4(), fake.ipv6(), fake.ssn(), fake.email(), fake.iso8601(), fake.postcode()]
+    digits = "4111111111111111943476591953622"
+    for n in range(1, 17):
+        for sep in ("", " ", "-", ".", "/"):
+            texts.append(sep.join(digits[i : i + 3] for i in range(0, n, 3)))
+            texts.append(f"N{digits[:n]}")
+    texts += ["A1", "K9", "9E", "N10156", "ref 1001", "2026-05-12T17:22:50Z", "12:30", "v1.2.3", "::1", "fe80::1"]
+    return texts
+
+
+def test_may_hold_pii_never_misses_what_a_recognizer_matches() -> None:
+    # The shortcut that keeps Presidio out of audits without text columns must be a
+    # superset of the recognizers, or a value would be shown unmasked.
+    texts = _near_misses()
+    matched = [t for t in texts if holds_pii_candidate(t)]
+    assert len(matched) > 300  # the corpus does exercise the recognizers
+    assert [t for t in matched if not may_hold_pii(t)] == []
+
+
+def test_may_hold_pii_lets_codes_and_dates_through() -> None:
+    for text in ("A1", "N10156", "ref 1001", "2026-05-12T17:22:50Z", "2026-05-12", "v1.2.3", "Leeds"):
+        assert not may_hold_pii(text), text
+    for text in ("+44 20 7946 0958", "jane@example.com", "943 476 5919", "fe80::abcd"):
+        assert may_hold_pii(text), text
+
+
+def test_phone_shortcut_uses_presidios_regions_and_leniency() -> None:
+    from presidio_analyzer.predefined_recognizers import PhoneRecognizer
+
+    from preflight.measure.checks import privacy
+
+    recognizer = PhoneRecognizer()
+    assert (tuple(recognizer.supported_regions), recognizer.leniency) == (privacy._PHONE_REGIONS, privacy._PHONE_LENIENCY)
+
+
+def test_mask_unrecognized_hides_what_redact_hides() -> None:
+    for raw in [*RAW_VALUES, "fe80::abcd:ef", "Mail jane.doe@example.com or call +44 20 7946 0958"]:
+        masked = mask_unrecognized(raw)
+        assert not any(ch.isdigit() for ch in masked) and "@" not in masked and "abcd" not in masked, masked
+        assert not any(piece in masked for piece in ("jane", "7946", "0958")), masked
 
 
 def test_probe_is_registered() -> None:

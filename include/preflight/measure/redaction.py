@@ -17,6 +17,13 @@ Which text columns are masked is decided by :func:`columns_to_mask`, a pure func
 
 A value of any other column is still masked when a PII recognizer matches anything in
 the value itself, at any score (a phone number in a column nobody listed, say).
+
+Presidio (with spaCy, about a second to import) is asked only where the privacy probe has
+loaded it already: for datasets with text columns. Elsewhere, and for ``preflight
+profile``, masking is decided without it, failing closed: a value passes
+:func:`~preflight.measure.checks.privacy.may_hold_pii` (a necessary condition for every
+recognizer) or is masked without entity labels (every digit ``#``, words around an "@"
+and IPv6-shaped words ``<REDACTED>``).
 """
 
 from __future__ import annotations
@@ -58,11 +65,20 @@ def redact_text(value: str, *, column: str | None = None) -> str:
     return _shortened(redact(value, context=[column] if column else ()))
 
 
-def _looks_personal(value: str, column: str) -> bool:
-    """Whether any recognizer matches anything in ``value``, at any score."""
-    from preflight.measure.checks.privacy import holds_pii_candidate
+def _masked_without_recognizers(value: str) -> str:
+    from preflight.measure.checks.privacy import mask_unrecognized
 
-    return holds_pii_candidate(value, context=[column])
+    return _shortened(mask_unrecognized(value))
+
+
+def _looks_personal(value: str, column: str, *, recognizers: bool) -> bool:
+    """Whether any recognizer matches anything in ``value``, at any score; without
+    ``recognizers``, whether one could (fail closed: a false alarm only masks a value)."""
+    from preflight.measure.checks.privacy import holds_pii_candidate, may_hold_pii
+
+    if not may_hold_pii(value):
+        return False
+    return holds_pii_candidate(value, context=[column]) if recognizers else True
 
 
 def columns_to_mask(
@@ -86,7 +102,7 @@ def columns_to_mask(
     return Masking(withheld=frozenset(withheld), masked=frozenset((text & (with_pii | unknown)) - withheld))
 
 
-def _redact_column(column: ColumnProfile, masking: Masking | None) -> ColumnProfile:
+def _redact_column(column: ColumnProfile, masking: Masking | None, *, recognizers: bool) -> ColumnProfile:
     if column.kind != "text":
         return column
     updates: dict[str, str] = {}
@@ -96,8 +112,8 @@ def _redact_column(column: ColumnProfile, masking: Masking | None) -> ColumnProf
             continue
         if masking is not None and column.name in masking.withheld:
             updates[key] = WITHHELD
-        elif masking is None or column.name in masking.masked or _looks_personal(value, column.name):
-            updates[key] = redact_text(value, column=column.name)
+        elif masking is None or column.name in masking.masked or _looks_personal(value, column.name, recognizers=recognizers):
+            updates[key] = redact_text(value, column=column.name) if recognizers else _masked_without_recognizers(value)
         elif len(value) > MAX_SHOWN:
             updates[key] = _shortened(value)
     return column.model_copy(update=updates) if updates else column
@@ -113,11 +129,15 @@ def redact_profile(
     """``profile`` safe to store and show.
 
     With nothing known about the columns (``personal`` is None, as for ``preflight
-    profile`` on an arbitrary table) every text min/max is masked. Given what the catalog
-    and the privacy probe know, only :func:`columns_to_mask` and values that themselves
-    look personal are.
+    profile`` on an arbitrary table) every text min/max is masked, without Presidio.
+    Given what the catalog and the privacy probe know, only :func:`columns_to_mask` and
+    values that themselves look personal are; Presidio is asked only when the probe was
+    asked to ``scan`` a column (so it is loaded already), else masking fails closed.
     """
+    scanned = tuple(scanned)
     masking: Masking | None = None
     if personal is not None:
         masking = columns_to_mask(profile, personal=personal, pii_found=pii_found, scanned=scanned)
-    return profile.model_copy(update={"columns": tuple(_redact_column(c, masking) for c in profile.columns)})
+    recognizers = masking is not None and bool(scanned)
+    columns = tuple(_redact_column(c, masking, recognizers=recognizers) for c in profile.columns)
+    return profile.model_copy(update={"columns": columns})

@@ -390,7 +390,8 @@ class LineageSettings(_Model):
 
 
 class NotifierConfig(_Model):
-    """An Airflow notifier (a ``BaseNotifier`` subclass) told about verdict changes."""
+    """A notifier told about verdict changes: an Airflow ``BaseNotifier`` subclass or a
+    Preflight ``preflight.run.notify.Notifier``."""
 
     class_path: str = Field(alias="class")  # e.g. airflow.providers.smtp.notifications.smtp.SmtpNotifier
     params: dict[str, Any] = Field(default_factory=dict)

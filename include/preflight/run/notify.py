@@ -5,8 +5,12 @@ verdict with the one from its previous run (``ready → blocked``, ``blocked →
 ``at_risk → ready`` …); a use case audited for the first time has nothing to compare
 with and is not a change. :func:`notify_changes` sends each change to the notifiers
 configured under ``settings.notifiers`` (only those the use case names in its
-``notify`` list, when it has one), each an Airflow ``BaseNotifier`` subclass: Slack,
-SMTP, … from Airflow's providers, or :class:`LogNotifier` shipped here.
+``notify`` list, when it has one), each an Airflow ``BaseNotifier`` subclass (Slack,
+SMTP, … from Airflow's providers) or a Preflight :class:`Notifier` such as
+:class:`LogNotifier`, which needs no Airflow: this module imports none, so a run whose
+notifiers are Preflight's own never pays Airflow's import (about a second); the check
+for Airflow notifiers lives in :mod:`preflight.run.airflow_notifier`, imported only for
+them.
 
 A notifier is called the way Airflow calls it from a DAG callback, ``notifier(context)``:
 its template fields are rendered with the context, then ``notify(context)`` runs. The
@@ -30,14 +34,13 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from airflow.sdk import BaseNotifier
 from jinja2.sandbox import SandboxedEnvironment
 
 from preflight.model.config import Config
 from preflight.model.results import RunResult
 from preflight.run.store import ResultsStore
 
-__all__ = ["MESSAGE_TEMPLATE", "LogNotifier", "VerdictChange", "notify_changes", "verdict_changes"]
+__all__ = ["MESSAGE_TEMPLATE", "LogNotifier", "Notifier", "VerdictChange", "notify_changes", "verdict_changes"]
 
 log = logging.getLogger(__name__)
 
@@ -131,15 +134,17 @@ def verdict_changes(
     return changes
 
 
-def _notifier_class(path: str) -> type[BaseNotifier]:
+def _notifier_class(path: str) -> type[Any]:
     module_name, _, class_name = path.rpartition(".")
     cls = getattr(importlib.import_module(module_name), class_name)
-    if not (isinstance(cls, type) and issubclass(cls, BaseNotifier)):
-        raise TypeError(f"{path} is not an Airflow BaseNotifier subclass")
-    return cls
+    if isinstance(cls, type) and issubclass(cls, Notifier):
+        return cls  # Preflight's own: no Airflow needed
+    from preflight.run.airflow_notifier import airflow_notifier_class  # imports Airflow
+
+    return airflow_notifier_class(cls, path)
 
 
-def _accepts(cls: type[BaseNotifier], name: str) -> bool:
+def _accepts(cls: type[Any], name: str) -> bool:
     try:
         parameters = inspect.signature(cls.__init__).parameters
     except (TypeError, ValueError):
@@ -185,7 +190,25 @@ def notify_changes(config: Config, changes: Sequence[VerdictChange]) -> list[tup
     return sent
 
 
-class LogNotifier(BaseNotifier):
+class Notifier:
+    """A notifier that needs no Airflow, called like one: ``notifier(context)`` renders
+    the attributes named in ``template_fields`` with the context (sandboxed Jinja), then
+    calls ``notify(context)``. Also usable as an Airflow callback (any callable is)."""
+
+    template_fields: Sequence[str] = ()
+
+    def __call__(self, context: dict[str, Any]) -> None:
+        for name in self.template_fields:
+            value = getattr(self, name)
+            if isinstance(value, str):
+                setattr(self, name, _jinja.from_string(value).render(**context))
+        self.notify(context)
+
+    def notify(self, context: dict[str, Any]) -> None:
+        raise NotImplementedError
+
+
+class LogNotifier(Notifier):
     """Logs the verdict change (a warning when the use case became blocked).
 
     The notifier for a machine without Slack or mail, and the one the demo can use::
@@ -198,11 +221,9 @@ class LogNotifier(BaseNotifier):
     template_fields = ("message",)
 
     def __init__(self, message: str = MESSAGE_TEMPLATE, logger: str = "preflight.run.notify") -> None:
-        super().__init__()
         self.message = message
-        # Not ``self.logger``: that would shadow LoggingMixin.logger(), Airflow's logger accessor.
         self.logger_name = logger
 
-    def notify(self, context: Any) -> None:
+    def notify(self, context: dict[str, Any]) -> None:
         level = logging.WARNING if context.get("current") == "blocked" else logging.INFO
         logging.getLogger(self.logger_name).log(level, "%s", self.message)

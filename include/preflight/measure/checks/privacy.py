@@ -36,6 +36,7 @@ someone's), and the text is cut to about 80 characters around the entity.
 
 from __future__ import annotations
 
+import gc
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -60,6 +61,8 @@ __all__ = [
     "find_pii",
     "holds_pii_candidate",
     "mask",
+    "mask_unrecognized",
+    "may_hold_pii",
     "redact",
     "scan_texts",
 ]
@@ -77,7 +80,28 @@ ENTITIES = (
 
 # Every entity above needs a digit, an "@" (e-mail) or a ":" (IPv6 of hex letters only):
 # a text with none of them is skipped unscanned. Keep in step with the recognizers.
-_MAY_HOLD_PII = re.compile(r"[0-9@:]")
+_MAY_HOLD_PII = re.compile(r"[\d@:]")  # \d: phonenumbers reads any Unicode digit
+
+# Necessary conditions, one per recognizer, that load no Presidio: a text none of them
+# holds cannot match any recognizer at any score, so it can be shown without asking
+# Presidio (whose import, with spaCy, costs about a second). Each is the recognizer's own
+# pattern loosened (word boundaries dropped, digits counted over runs); a test checks
+# them against the recognizers. Keep in step with them when Presidio is upgraded.
+_SHAPES = (
+    re.compile(r"@"),  # EMAIL_ADDRESS
+    re.compile(r"::|(?:[^:]*:){6}"),  # IP_ADDRESS, IPv6: compressed (::) or 6-7 colons
+    re.compile(r"[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}\.[0-9]{1,3}"),  # IP_ADDRESS, IPv4
+    re.compile(r"[A-Z]{2}[0-9]{2}(?:[ -]?[A-Z0-9]{4}){2}", re.IGNORECASE),  # IBAN_CODE
+    re.compile(r"[A-Z]{2} ?[0-9]{2} ?[0-9]{2} ?[0-9]{2} ?[A-D]", re.IGNORECASE),  # UK_NINO
+)
+# US_SSN (9 digits), UK_NHS (10) and CREDIT_CARD (13+) are digit groups joined by at most
+# one " ", "-" or "." each: a run of at least 9 such digits.
+_DIGIT_RUN = re.compile(r"\d(?:[-. ]?\d)*")
+_RUN_DIGITS = 9
+# PHONE_NUMBER is phonenumbers' own matcher (as Presidio's PhoneRecognizer calls it):
+# German numbers can be 4 digits long, so no digit count would keep codes visible.
+_PHONE_REGIONS = ("US", "GB", "DE", "FR", "IL", "IN", "CA", "BR")  # PhoneRecognizer's defaults
+_PHONE_LENIENCY = 1  # VALID, PhoneRecognizer's default
 
 EXAMPLE_CHARS = 80
 _CONTEXT_WORDS_BEFORE = 5  # Presidio's default context window (prefix)
@@ -87,6 +111,7 @@ _WORD = re.compile(r"\w+")
 _DIGIT = re.compile(r"\d")
 _PLACEHOLDER = re.compile(r"<[A-Z_]+>")
 _AT_TOKEN = re.compile(r"[^\s<>]*@[^\s<>]*")
+_TOKEN = re.compile(r"[^\s<>]+")
 
 
 class PiiSpan(NamedTuple):
@@ -169,6 +194,10 @@ def _load_recognizers() -> list[Any]:
                 NhsRecognizer(),
                 UkNinoRecognizer(),
             ]
+            # spaCy and Presidio leave ~10^6 long-lived objects that every later full
+            # collection would walk (≈ 0.1 s CPU each): move them out of the collector's
+            # sight. Cost: reference cycles among objects alive now are never freed.
+            gc.freeze()
         return _recognizers
 
 
@@ -260,15 +289,47 @@ def mask(text: str, spans: Iterable[Any]) -> str:
     return "".join(out)
 
 
+def _ipv6_token(match: re.Match[str]) -> str:
+    token = match.group()
+    return "<REDACTED>" if "::" in token or token.count(":") >= 6 else token
+
+
 def _mask_strictly(text: str, spans: Iterable[PiiSpan]) -> str:
     """``mask``, then what no recognizer vouched for is kept out all the same: digits
-    (a card number failing Luhn may still be real) and words around an "@"."""
+    (a card number failing Luhn may still be real), words around an "@" and IPv6-shaped
+    words (hex letters would survive digit masking)."""
     masked = mask(text, spans)
     parts = _PLACEHOLDER.split(masked)
     labels = _PLACEHOLDER.findall(masked)
     return "".join(
-        _DIGIT.sub("#", _AT_TOKEN.sub("<REDACTED>", part)) + (labels[i] if i < len(labels) else "")
+        _DIGIT.sub("#", _TOKEN.sub(_ipv6_token, _AT_TOKEN.sub("<REDACTED>", part)))
+        + (labels[i] if i < len(labels) else "")
         for i, part in enumerate(parts)
+    )
+
+
+def mask_unrecognized(text: str) -> str:
+    """``text`` masked without Presidio: every digit ``#``, words around an "@" and
+    IPv6-shaped words ``<REDACTED>``. Hides whatever :func:`redact` would (every
+    recognizer's entity needs a digit, an "@" or an IPv6 shape), without entity labels."""
+    return _mask_strictly(text, ())
+
+
+def may_hold_pii(text: str) -> bool:
+    """Whether any recognizer *could* match anything in ``text``, decided without loading
+    Presidio: ``False`` guarantees :func:`holds_pii_candidate` is ``False``; ``True`` may
+    be a false alarm (a date, say, has a digit run of 8: not enough for any of them)."""
+    if not _MAY_HOLD_PII.search(text):
+        return False
+    if any(shape.search(text) for shape in _SHAPES):
+        return True
+    if any(len(_DIGIT.findall(run.group())) >= _RUN_DIGITS for run in _DIGIT_RUN.finditer(text)):
+        return True
+    import phonenumbers  # ≈ 20 ms; Presidio's phone recognizer is this matcher
+
+    return any(
+        next(iter(phonenumbers.PhoneNumberMatcher(text, region, leniency=_PHONE_LENIENCY)), None) is not None
+        for region in _PHONE_REGIONS
     )
 
 

@@ -33,10 +33,11 @@ boilerplate
     them (signatures, disclaimers, "Sent from my phone"). Counting over distinct texts
     keeps exact duplicates from turning into boilerplate.
 languages
-    langdetect's best guess per non-empty document (seeded, on the first 500
-    characters), as shares of the non-empty documents; ``"unknown"`` where it finds no
-    language (no letters, say). langdetect costs 4-7 ms a document, the bulk of this
-    module's time, so only the first 500 non-empty documents of the sample are read
+    py3langid's best guess per non-empty document (a naive Bayes model over byte
+    n-grams, shipped with the library, deterministic; on the first 500 characters), as
+    shares of the non-empty documents, as language codes (ISO 639-1 where one exists);
+    ``"unknown"`` where the text has no letters. About 0.05 ms a document once its model is loaded (about 0.6 s CPU,
+    once per process). Only the first 500 non-empty documents of the sample are read
     (the sample is in random order): a share near 5% is then known to within about ±2
     percentage points, one near 50% to within ±4.4 (95% intervals).
 """
@@ -85,7 +86,7 @@ THRESHOLDS: dict[str, float] = {
 
 _WORD = re.compile(r"\w+")
 _lang_lock = threading.Lock()
-_lang_ready = False
+_lang_model: Any = None
 
 
 @dataclass(frozen=True)
@@ -238,19 +239,22 @@ def _boilerplate_documents(texts: Sequence[str], copies: Counter[str]) -> int:
     return count
 
 
-def _detect_language(text: str) -> str:
-    global _lang_ready
-    from langdetect import DetectorFactory, detect
-    from langdetect.lang_detect_exception import LangDetectException
-
+def _identifier() -> Any:
+    """py3langid's model, loaded once per process (LZMA-compressed arrays, ≈ 0.6 s CPU)."""
+    global _lang_model
     with _lang_lock:
-        if not _lang_ready:
-            DetectorFactory.seed = 0  # langdetect is random unless seeded
-            _lang_ready = True
-    try:
-        return str(detect(text[:LANGUAGE_CHARS]))
-    except LangDetectException:
-        return "unknown"
+        if _lang_model is None:
+            from py3langid.langid import MODEL_FILE, LanguageIdentifier
+
+            _lang_model = LanguageIdentifier.from_model_file(MODEL_FILE)
+        return _lang_model
+
+
+def _detect_language(text: str) -> str:
+    text = text[:LANGUAGE_CHARS]
+    if not any(c.isalpha() for c in text):
+        return "unknown"  # the model would name its first language for featureless input
+    return str(_identifier().classify(text)[0])
 
 
 def _languages(texts: Sequence[str]) -> dict[str, float]:
