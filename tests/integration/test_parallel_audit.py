@@ -189,7 +189,7 @@ def test_the_settings_default_is_used_and_workers_audit_elsewhere(
 
 
 def test_a_crashed_or_failing_worker_costs_its_dataset_only(
-    world: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    world: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     real = pipeline.audit_dataset
 
@@ -207,6 +207,10 @@ def test_a_crashed_or_failing_worker_costs_its_dataset_only(
     assert audits["contacts"].status.value == "error"
     assert "worker process" in (audits["contacts"].reason or "") and "code 3" in (audits["contacts"].reason or "")
     assert audits["items"].status.value == "error" and "RuntimeError" in (audits["items"].reason or "")
+    # What the workers logged is logged here, in the parent, traceback included.
+    failed = [r for r in caplog.records if r.getMessage() == "auditing items failed"]
+    assert len(failed) == 1 and failed[0].process != os.getpid() and "a bug in a probe" in (failed[0].exc_text or "")
+    assert any("contacts" in r.getMessage() and "exited with code 3" in r.getMessage() for r in caplog.records)
     assert audits["accounts"].status.value == "ok" and audits["reviews"].status.value == "ok"
     # Fail closed: what read the broken datasets is blocked, never ready.
     verdicts = {v.use_case: v.verdict.value for v in run.use_cases}

@@ -5,10 +5,10 @@ threads would run on one core. The workers are forked, so they inherit the impor
 (seconds of CPU each otherwise) and the loaded configuration; the parent empties its
 connection pools before every fork, so no database connection is ever shared.
 
-Workers only measure. Each sends its :class:`DatasetAudit` back, and the parent stores
-it, reports progress and emits lineage exactly as the sequential loop does: one writer
-to the results store (SQLite never sees two), and a stored audit is the same whichever
-process measured it. A worker that raises, or dies (a segfault in a driver, the
+Workers only measure. Each sends its :class:`DatasetAudit` back with the log records it
+made; the parent logs those, stores the audit, reports progress and emits lineage
+exactly as the sequential loop does: one writer to the results store (SQLite never sees
+two), and a stored audit is the same whichever process measured it. A worker that raises, or dies (a segfault in a driver, the
 out-of-memory killer), costs its dataset only: that dataset gets an ``error`` audit
 saying why (fail closed) and a fresh worker takes the next one.
 
@@ -141,7 +141,8 @@ def _outcome(config: Config, worker: _Worker) -> tuple[DatasetAudit, bool]:
     assert dataset is not None
     try:
         if worker.conn.poll():
-            status, name, payload = worker.conn.recv()
+            status, name, payload, records = worker.conn.recv()
+            _replay(records)
             if name != dataset:  # the protocol is one request, one answer: never expected
                 raise RuntimeError(f"a worker answered for {name!r} while auditing {dataset!r}")
             if status == "ok":
@@ -186,9 +187,11 @@ def _stop(workers: Sequence[_Worker], *, gently: bool) -> None:
 
 
 def _serve(conn: Connection, config: Config, run_id: str, measure: Measure) -> None:
-    """A worker: audit each dataset the parent sends, answer with its audit; stop on None."""
+    """A worker: audit each dataset the parent sends, answer with its audit and the log
+    records it made; stop on None."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the parent's: it stops us
     _own_stderr()
+    records = _collect_logs()
     while True:
         try:
             dataset = conn.recv()
@@ -196,29 +199,56 @@ def _serve(conn: Connection, config: Config, run_id: str, measure: Measure) -> N
             return  # the parent is gone
         if dataset is None:
             return
+        records.clear()
         try:
             answer: tuple[str, str, Any] = ("ok", dataset, measure(config, run_id, dataset))
         except Exception as exc:  # measure fails closed itself; this is the last net
             answer = ("failed", dataset, safe_reason(exc))
         try:
-            conn.send(answer)
+            conn.send((*answer, list(records)))
         except (EOFError, OSError):
             return
         except Exception as exc:  # an audit that cannot be pickled: a bug, this dataset only
-            conn.send(("failed", dataset, safe_reason(exc)))
+            conn.send(("failed", dataset, safe_reason(exc), []))
+
+
+class _Collector(logging.Handler):
+    """Keeps a worker's log records, made picklable, for the parent to log as its own."""
+
+    def __init__(self, records: list[logging.LogRecord]) -> None:
+        super().__init__()
+        self.records = records
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args = record.getMessage(), None
+        if record.exc_info:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+            record.exc_info = None
+        self.records.append(record)
+
+
+def _collect_logs() -> list[logging.LogRecord]:
+    """Route this worker's logging to a list the parent replays (the CLI's handlers, a
+    test's log capture, the leak checks all see the workers' records)."""
+    records: list[logging.LogRecord] = []
+    root = logging.getLogger()
+    for handler in list(root.handlers):
+        root.removeHandler(handler)
+    root.addHandler(_Collector(records))
+    return records
+
+
+def _replay(records: Sequence[logging.LogRecord]) -> None:
+    for record in records:
+        logging.getLogger(record.name).handle(record)
 
 
 def _own_stderr() -> None:
-    """Log through a stderr file object of this process's own: a thread of the parent
+    """Write through a stderr file object of this process's own: a thread of the parent
     (the CLI's progress bar) may have held the inherited one's lock at the fork."""
     if sys.platform == "win32":
         return
     try:
-        fresh = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
+        sys.stderr = os.fdopen(os.dup(2), "w", buffering=1, encoding="utf-8", errors="replace")
     except OSError:
-        return
-    inherited = {id(sys.stderr), id(sys.__stderr__)}
-    for handler in logging.getLogger().handlers:
-        if isinstance(handler, logging.StreamHandler) and id(handler.stream) in inherited:
-            handler.stream = fresh  # not setStream(): that flushes the inherited stream
-    sys.stderr = fresh
+        pass
