@@ -99,6 +99,9 @@ def audit_in_workers(
         while pending or running:
             while len(running) < workers and (dataset := startable()) is not None:
                 worker = idle.pop() if idle else _start(context, config, run_id, measure)
+                if not worker.process.is_alive():  # died while idle: replace it
+                    _stop([worker], gently=False)
+                    worker = _start(context, config, run_id, measure)
                 pending.remove(dataset)
                 busy[source_of(dataset)] += 1
                 worker.dataset, worker.started = dataset, datetime.now(UTC)
