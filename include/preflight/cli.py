@@ -185,6 +185,14 @@ def audit(
     use_case: Annotated[
         str | None, typer.Option("--use-case", "-u", help="Re-audit only this use case's datasets and re-judge it.")
     ] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            "--workers", "-w", min=1,
+            help="Datasets audited at once, each in a worker process (default: settings.audit_workers, "
+            "else one per usable core); 1 audits them one after another in this process.",
+        ),
+    ] = None,
 ) -> None:
     """Audit every dataset and evaluate every use case, without Airflow (or, targeted, some
     datasets and the use cases that read them; the rest carry over their newest audit).
@@ -221,7 +229,9 @@ def audit(
         def evaluating() -> None:
             progress.update(bar, description="judging use cases, writing reports")
 
-        run = run_audit(cfg, on_start=started, on_dataset=done, on_evaluate=evaluating, scope=scope)
+        run = run_audit(
+            cfg, on_start=started, on_dataset=done, on_evaluate=evaluating, scope=scope, workers=workers
+        )
     print_verdicts(run)
     out.print(f"Report: {reports_dir() / 'latest' / 'report.html'}")
     raise typer.Exit(exit_code_for([v.verdict.value for v in run.use_cases]))

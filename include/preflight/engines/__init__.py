@@ -11,6 +11,7 @@ from preflight.engines.base import EngineSpec, LakeView, RawSample, spec_for
 from preflight.engines.connect import (
     check_sources,
     db_reason,
+    dispose_engines,
     engine_for,
     engine_for_dataset,
     expand_url,
@@ -27,6 +28,7 @@ __all__ = [
     "RawSample",
     "check_sources",
     "db_reason",
+    "dispose_engines",
     "engine_for",
     "engine_for_dataset",
     "expand_url",

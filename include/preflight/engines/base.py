@@ -16,6 +16,7 @@ A spec decides, for its dialect:
   whose URL names a driver that is not installed;
 - what the profile needs: text compared by code point, approximate distinct counts,
   a native sample standard deviation, the widest result row;
+- which query shape measures join coverage fastest (:mod:`preflight.engines.coverage`);
 - how a column is sampled, how a dataset is named in OpenLineage, how a comment is
   added, which Great Expectations data source fits;
 - how the results store is created and its migrations serialised.
@@ -88,6 +89,9 @@ class EngineSpec:
     gx_datasource: ClassVar[str] = "sql"
     #: Can read files of a lake (``path:`` datasets) through views.
     reads_files: ClassVar[bool] = False
+    #: How join coverage is queried: the fastest correct shape of
+    #: :data:`preflight.engines.coverage.JOIN_COVERAGE_SHAPES` on this engine.
+    join_coverage_shape: ClassVar[str] = "left_join"
 
     # ------------------------------------------------------------------ connecting
 
@@ -165,6 +169,15 @@ class EngineSpec:
     def is_boolean_type(self, sa_type: Any) -> bool:
         """A reflected type that is really a boolean (beyond ``sa.Boolean``)."""
         return False
+
+    def join_coverage(
+        self, child: sa.FromClause, child_keys: Sequence[ColumnElement[Any]], parent_cols: Sequence[ColumnElement[Any]]
+    ) -> sa.Select[Any, Any]:
+        """``SELECT rows, matched``: the child's rows with a complete key, and how many of
+        them find it among the parent's (``parent_cols`` of an alias of the parent)."""
+        from preflight.engines.coverage import join_coverage_query
+
+        return join_coverage_query(self.join_coverage_shape, child, child_keys, parent_cols)
 
     # ------------------------------------------------------------------ sampling
 

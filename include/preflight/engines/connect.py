@@ -39,6 +39,7 @@ if TYPE_CHECKING:
 __all__ = [
     "check_sources",
     "db_reason",
+    "dispose_engines",
     "engine_for",
     "engine_for_dataset",
     "expand_env",
@@ -124,6 +125,13 @@ def install_guards(
     if not fresh:
         engine.dispose()
     return engine
+
+
+def dispose_engines() -> None:
+    """Close the pooled connections of every guarded engine (they reopen on demand):
+    before a fork, so that parent and child never share a connection."""
+    for engine in list(_GUARDED.keys()):
+        engine.dispose()
 
 
 @lru_cache(maxsize=64)

@@ -58,6 +58,9 @@ class MySQLSpec(EngineSpec):
     quote_all_identifiers = True
     native_stddev = True
     max_result_columns = 4096
+    # The derived table of distinct parent keys gets an automatic key (derived_with_keys):
+    # fastest of the shapes measured, the IN-subquery and EXISTS 1.1-1.4x slower.
+    join_coverage_shape = "left_join"
 
     def connect_args(self, url: URL, timeouts: Timeouts) -> dict[str, Any]:
         # PyMySQL reads the server's greeting under the read timeout, so it starts at the

@@ -70,6 +70,9 @@ class PostgreSQLSpec(EngineSpec):
     native_stddev = True
     max_result_columns = 1664  # the target-list limit
     gx_datasource = "postgres"
+    # A hash join over the distinct parent keys, which spills to disk when they outgrow
+    # work_mem; an IN-subquery is hashed only while it fits, else rescanned per row.
+    join_coverage_shape = "left_join"
 
     def connect_args(self, url: URL, timeouts: Timeouts) -> dict[str, Any]:
         if url.get_driver_name() not in _LIBPQ_DRIVERS:

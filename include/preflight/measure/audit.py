@@ -31,7 +31,7 @@ from preflight.model.results import (
 )
 from preflight.model.scoring import dataset_scores
 
-__all__ = ["audit_dataset"]
+__all__ = ["audit_dataset", "failed_audit"]
 
 log = logging.getLogger(__name__)
 
@@ -58,6 +58,12 @@ def _unreachable(name: str, source: str, reason: str, started: datetime, status:
         started_at=started,
         finished_at=datetime.now(UTC),
     )
+
+
+def failed_audit(config: Config, name: str, reason: str, *, started: datetime) -> DatasetAudit:
+    """The audit of a dataset whose audit itself failed (a bug, a crashed worker process):
+    status ``error``, nothing measured, the reason as its blocker (fail closed)."""
+    return _unreachable(name, config.datasets[name].source, reason, started, DatasetStatus.ERROR)
 
 
 def audit_dataset(

@@ -7,9 +7,9 @@ label balance: each is one aggregate query on SQLAlchemy Core over reflected tab
 comes back is typed evidence. A query that cannot run is evidence *not measured*, with
 a safe reason, never a silent gap and never an exception that stops the run.
 
-Join coverage is set-based: the child's rows are left-joined to the *distinct* keys of
-the parent (no correlated subquery per row), so every engine can hash or index-join it
-with or without an index on either side.
+Join coverage is set-based (never a correlated subquery per row), in the query shape
+each engine runs fastest, with or without an index on either side: the engine seam
+chooses it (:mod:`preflight.engines.coverage`).
 """
 
 from __future__ import annotations
@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 
 import sqlalchemy as sa
 
-from preflight.engines import engine_for_dataset, safe_reason
+from preflight.engines import engine_for_dataset, safe_reason, spec_for
 from preflight.errors import PreflightError
 from preflight.measure.profile import reflect_table
 from preflight.model.config import Config, KeyRef
@@ -55,7 +55,7 @@ def _table(config: Config, dataset: str) -> tuple[sa.Engine, sa.Table]:
     return engine, reflect_table(engine, entry.table, entry.schema_name)
 
 
-def _columns(table: sa.Table, key: KeyRef) -> list[sa.ColumnElement[Any]]:
+def _columns(table: sa.FromClause, key: KeyRef) -> list[sa.ColumnElement[Any]]:
     missing = [c for c in key.columns if c not in table.c]
     if missing:
         raise LookupError(f"{key.dataset} has no column {missing[0]!r}")
@@ -66,20 +66,11 @@ def _join_coverage(config: Config, source: KeyRef, target: KeyRef) -> JoinFigure
     if config.datasets[source.dataset].source != config.datasets[target.dataset].source:
         raise LookupError("the two datasets live in different sources; coverage cannot be joined in SQL")
     engine, child = _table(config, source.dataset)
-    _, parent = _table(config, target.dataset)
+    _, parent_table = _table(config, target.dataset)
+    parent = parent_table.alias("parent")  # a self-reference joins the table to itself
     child_keys, parent_cols = _columns(child, source), _columns(parent, target)
-    parent_keys = (
-        sa.select(*(col.label(f"k{i}") for i, col in enumerate(parent_cols)))
-        .where(*(col.is_not(None) for col in parent_cols))
-        .distinct()
-        .subquery()
-    )
-    on = sa.and_(*(col == parent_keys.c[f"k{i}"] for i, col in enumerate(child_keys)))
-    query = (
-        sa.select(sa.func.count(), sa.func.count(parent_keys.c.k0))
-        .select_from(child.outerjoin(parent_keys, on))
-        .where(*(col.is_not(None) for col in child_keys))
-    )
+    # Each engine runs the shape it runs fastest (see preflight.engines.coverage).
+    query = spec_for(engine).join_coverage(child, child_keys, parent_cols)
     with engine.connect() as conn:
         rows, matched = conn.execute(query).one()
     return JoinFigures(rows=int(rows), matched=int(matched))

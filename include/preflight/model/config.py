@@ -410,6 +410,9 @@ class Settings(_Model):
     schedule: str | None = DEFAULT_SCHEDULE
     # Dataset audits of one run in flight at once, whatever the sources allow.
     max_parallel_audits: int = Field(default=DEFAULT_MAX_PARALLEL_AUDITS, ge=1)
+    # Worker processes of a CLI audit (`preflight audit --workers` overrides it); None:
+    # one per usable core. 1 audits in the CLI's own process, one dataset after another.
+    audit_workers: int | None = Field(default=None, ge=1)
     naming_convention: str = r"^[a-z][a-z0-9_]*$"
     sample_size: int = Field(default=2000, gt=0)
     history_min_audits: int = Field(default=5, ge=1)

@@ -13,15 +13,17 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
+from preflight.engines import safe_reason
 from preflight.errors import ConfigError, UnknownUseCaseError, did_you_mean
 from preflight.judge.evaluate import evaluate_all
 from preflight.judge.plan import cross_plan
-from preflight.measure.audit import audit_dataset
+from preflight.measure.audit import audit_dataset, failed_audit
 from preflight.measure.use_case import measure_cross
 from preflight.model.config import Config
 from preflight.model.evidence import CrossPlan
 from preflight.model.results import AuditScope, DatasetAudit, RunResult
 from preflight.run.gate import stamp
+from preflight.run.parallel import audit_in_workers, usable_cores
 from preflight.run.report import write_reports
 from preflight.run.store import ResultsStore, open_store
 from preflight.settings import reports_dir
@@ -29,7 +31,10 @@ from preflight.settings import reports_dir
 if TYPE_CHECKING:
     from openlineage.client.facet_v2.parent_run import ParentRunFacet
 
-__all__ = ["audit_one", "audit_order", "finish_run", "new_run_id", "run_audit", "start_run", "store_for"]
+__all__ = [
+    "audit_one", "audit_order", "finish_run", "measure_one", "new_run_id", "record_audit", "run_audit", "start_run",
+    "store_for",
+]
 
 log = logging.getLogger(__name__)
 
@@ -95,16 +100,34 @@ def start_run(config: Config, run_id: str, *, trigger: str, scope: AuditScope | 
 def audit_one(
     config: Config, run_id: str, dataset: str, *, lineage_parent: ParentRunFacet | str | None = None
 ) -> DatasetAudit:
-    store = store_for(config)
-    audit = audit_dataset(config, dataset, store=store, run_id=run_id)
-    store.save_audit(run_id, audit)
+    audit = audit_dataset(config, dataset, store=store_for(config), run_id=run_id)
+    record_audit(config, run_id, audit, lineage_parent=lineage_parent)
+    return audit
+
+
+def measure_one(config: Config, run_id: str, dataset: str) -> DatasetAudit:
+    """``dataset``'s audit, stored nowhere yet; an audit that raises (a bug) becomes an
+    ``error`` audit of this dataset alone (fail closed), so the run goes on."""
+    started = datetime.now(UTC)
+    try:
+        return audit_dataset(config, dataset, store=store_for(config), run_id=run_id)
+    except Exception as exc:
+        log.exception("auditing %s failed", dataset)
+        return failed_audit(config, dataset, f"its audit failed: {safe_reason(exc)}", started=started)
+
+
+def record_audit(
+    config: Config, run_id: str, audit: DatasetAudit, *, lineage_parent: ParentRunFacet | str | None = None
+) -> None:
+    """Store ``audit`` in ``run_id`` (replacing an earlier one: idempotent), log it, emit its lineage."""
+    store_for(config).save_audit(run_id, audit)
+    dataset = audit.name
     failing = sum(1 for c in audit.checks if c.failing)
     log.info(
         "%s: %s, %s rows, scores %s, %d failing checks",
         dataset, audit.status.value, audit.row_count, audit.scores, failing,
     )
     _emit_lineage(config, run_id, audit, lineage_parent)
-    return audit
 
 
 def _emit_lineage(config: Config, run_id: str, audit: DatasetAudit, parent: ParentRunFacet | str | None) -> None:
@@ -193,19 +216,32 @@ def run_audit(
     on_start: Callable[[list[str]], None] | None = None,
     on_evaluate: Callable[[], None] | None = None,
     scope: AuditScope | None = None,
+    workers: int | None = None,
 ) -> RunResult:
-    """The whole audit in this process (the CLI's path; Airflow runs the same steps).
+    """The whole audit from this process (the CLI's path; Airflow runs the same steps).
 
-    The callbacks report progress: ``on_start`` with the datasets to audit, ``on_dataset``
-    after each, ``on_evaluate`` before the use cases are judged and the reports written."""
+    Datasets are audited in up to ``workers`` processes (default ``settings.audit_workers``,
+    else one per usable core; see :mod:`preflight.run.parallel`); with one, here, one after
+    another. Either way the stored results are the same. The callbacks report progress,
+    always in this process: ``on_start`` with the datasets to audit, ``on_dataset`` after
+    each (in the order they finish), ``on_evaluate`` before the use cases are judged and
+    the reports written."""
     run_id = run_id or new_run_id()
     datasets = start_run(config, run_id, trigger="cli", scope=scope)
     if on_start:
         on_start(datasets)
-    for dataset in datasets:
-        audit = audit_one(config, run_id, dataset)
+
+    def record(audit: DatasetAudit) -> None:
+        record_audit(config, run_id, audit)
         if on_dataset:
-            on_dataset(dataset, audit)
+            on_dataset(audit.name, audit)
+
+    workers = min(workers or config.settings.audit_workers or usable_cores(), len(datasets))
+    if workers > 1:
+        audit_in_workers(config, run_id, datasets, workers=workers, measure=measure_one, record=record)
+    else:
+        for dataset in datasets:
+            record(measure_one(config, run_id, dataset))
     if on_evaluate:
         on_evaluate()
     return finish_run(config, run_id)

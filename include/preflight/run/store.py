@@ -28,7 +28,7 @@ from preflight.errors import StoreError
 from preflight.model.approvals import ApprovalDecision, LaunchApproval
 from preflight.model.results import AuditScope, DatasetAudit, RunResult, Verdict
 
-__all__ = ["ResultsStore", "close_stores", "open_store"]
+__all__ = ["ResultsStore", "close_stores", "dispose_stores", "open_store"]
 
 _meta = sa.MetaData()
 runs = sa.Table(
@@ -415,3 +415,11 @@ def close_stores() -> None:
         for store in _STORES.values():
             store.engine.dispose()
         _STORES.clear()
+
+
+def dispose_stores() -> None:
+    """Close every store's pooled connections and keep the stores (they reconnect on
+    demand): before a fork, so that parent and child never share a connection."""
+    with _STORES_LOCK:
+        for store in _STORES.values():
+            store.engine.dispose()
