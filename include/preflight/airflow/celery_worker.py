@@ -43,11 +43,9 @@ def preload_audit_modules() -> float:
     import preflight.config
     import preflight.run.lineage_out
     import preflight.run.pipeline  # noqa: F401
-    from preflight.measure.redaction import redact_text
+    from preflight.measure.preload import preload_text_checks
 
-    # A profile's text values are redacted before they are stored: this builds the
-    # recognizers (module state in preflight.measure.checks.privacy) once.
-    redact_text("preload@example.com")
+    preload_text_checks()  # Presidio's recognizers and the language model, once per worker
     return time.perf_counter() - started
 
 

@@ -18,6 +18,7 @@ from preflight.errors import ConfigError, UnknownUseCaseError, did_you_mean
 from preflight.judge.evaluate import evaluate_all
 from preflight.judge.plan import cross_plan
 from preflight.measure.audit import audit_dataset, failed_audit
+from preflight.measure.preload import preload_text_checks
 from preflight.measure.use_case import measure_cross
 from preflight.model.config import Config
 from preflight.model.evidence import CrossPlan
@@ -238,6 +239,8 @@ def run_audit(
 
     workers = min(workers or config.settings.audit_workers or usable_cores(), len(datasets))
     if workers > 1:
+        if any(config.datasets[d].text_columns for d in datasets):
+            preload_text_checks()  # once here, shared by every forked worker
         audit_in_workers(config, run_id, datasets, workers=workers, measure=measure_one, record=record)
     else:
         for dataset in datasets:
