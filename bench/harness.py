@@ -252,9 +252,15 @@ def run_case(
     log: Path | None = None,
     notes: Sequence[str] = (),
     progress: Callable[[str], None] = print,
+    warmup: bool = False,
 ) -> CaseResult:
-    """Every variant ``runs`` times, interleaved; the first variant is the baseline."""
+    """Every variant ``runs`` times, interleaved; the first variant is the baseline. With
+    ``warmup``, each variant runs once first, unmeasured (a results store to migrate, a
+    cold page cache)."""
     by_name = {v.name: v for v in variants}
+    if warmup:
+        for variant in variants:
+            measure(variant, -1, log)
     load_before = os.getloadavg()
     began = time.perf_counter()
     results = []

@@ -53,23 +53,44 @@ def _connect(url: str) -> tuple[Any, str]:
     raise SystemExit(f"unsupported URL scheme {scheme}")
 
 
-def _timed_query(url: str, sql: str) -> None:
+def _server_clock(dialect: str, backend: int | None) -> Any:
+    """CPU seconds so far of the session's server side: its PostgreSQL backend, or the
+    whole MariaDB server (one process; its threads are not mapped to sessions here)."""
+    if dialect == "postgresql" and backend is not None:
+        return lambda: _backend_cpu(backend)
+    if dialect == "mysql":
+        pids = [int(p) for p in os.listdir("/proc") if p.isdigit() and _comm(int(p)) in ("mariadbd", "mysqld")]
+        return lambda: sum(_backend_cpu(p) or 0.0 for p in pids) if pids else None
+    return lambda: None
+
+
+def _comm(pid: int) -> str:
+    try:
+        return open(f"/proc/{pid}/comm").read().strip()
+    except OSError:
+        return ""
+
+
+def _timed_query(url: str, sql: str, repeat: int = 1) -> None:
     con, dialect = _connect(url)
     cursor = con.cursor()
     backend = None
     if dialect == "postgresql":
         cursor.execute("SELECT pg_backend_pid()")
         backend = cursor.fetchone()[0]
-    server0 = _backend_cpu(backend)
+    server = _server_clock(dialect, backend)
+    server0 = server()
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    cursor.execute(sql)
-    row = cursor.fetchall()
+    for _ in range(repeat):
+        cursor.execute(sql)
+        row = cursor.fetchall()
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    server1 = _backend_cpu(backend)
+    server1 = server()
     con.close()
-    figures: dict[str, Any] = {"work_cpu_s": cpu, "work_wall_s": wall, "first": row[0][0]}
+    figures: dict[str, Any] = {"work_cpu_s": cpu / repeat, "work_wall_s": wall / repeat, "first": row[0][0],
+                               "repeat": repeat}
     if server0 is not None and server1 is not None:
-        figures["work_server_cpu_s"] = server1 - server0
+        figures["work_server_cpu_s"] = (server1 - server0) / repeat
     _emit(figures)
 
 
@@ -80,51 +101,82 @@ def handwritten(url: str, table: str) -> None:
     _timed_query(url, handwritten_sql(table, [(n, k) for n, k, _, _ in WIDE_COLUMNS], dialect))
 
 
+REPEAT = 5  # short statements, repeated so their CPU is well above the 10 ms clock tick
+
+
 def scan(url: str, table: str, column: str) -> None:
-    """One scan of a table: the floor for any measure that must read it once."""
+    """One scan of a table: the floor for any measure that must read it once (the mean
+    of REPEAT scans)."""
     quote = "`" if url.startswith(("mysql", "mariadb")) else '"'
-    _timed_query(url, f"SELECT count(*), count({quote}{column}{quote}) FROM {quote}{table}{quote}")
-
-
-def _track_backends(engine: Any) -> list[int]:
-    """PostgreSQL backend pids of every connection ``engine`` opens."""
-    import sqlalchemy as sa
-
-    pids: list[int] = []
-    if engine.dialect.name == "postgresql":
-        @sa.event.listens_for(engine, "connect")
-        def _pid(dbapi_connection: Any, _record: Any) -> None:
-            cursor = dbapi_connection.cursor()
-            cursor.execute("SELECT pg_backend_pid()")
-            pids.append(cursor.fetchone()[0])
-            cursor.close()
-    return pids
+    _timed_query(url, f"SELECT count(*), count({quote}{column}{quote}) FROM {quote}{table}{quote}", REPEAT)
 
 
 def join(config_dir: str) -> None:
-    """Join coverage of the config's one use case, measured by Preflight's own code."""
+    """Join coverage of the config's one use case, measured by Preflight's own code, REPEAT
+    times: ``work_*`` is the whole measure (reflection of both tables included), ``query_*``
+    the join statement alone (from its cursor execute to its result)."""
+    import sqlalchemy as sa
+
     from preflight.config import load_config
     from preflight.engines import engine_for_dataset
     from preflight.judge.plan import cross_plan
     from preflight.measure.use_case import measure_cross
 
     config = load_config(config_dir)
-    use_case = next(iter(config.use_cases))
-    plan = cross_plan(config, use_case)
+    plan = cross_plan(config, next(iter(config.use_cases)))
     engine = engine_for_dataset(config, plan.joins[0].source.dataset)
-    pids = _track_backends(engine)
-    # Reflection of both tables is part of the measure; connecting first is not.
-    with engine.connect():
-        pass
-    before = {pid: _backend_cpu(pid) for pid in pids}
+    dialect = {"postgresql": "postgresql", "mysql": "mysql", "mariadb": "mysql"}.get(engine.dialect.name, "sqlite")
+    backends: dict[int, Any] = {}  # PostgreSQL: one clock per pooled connection's backend
+    whole_server = _server_clock("mysql", None) if dialect == "mysql" else None
+
+    def server_now(dbapi_connection: Any) -> float | None:
+        if whole_server is not None:
+            return whole_server()
+        if dialect != "postgresql":
+            return None
+        if id(dbapi_connection) not in backends:
+            cursor = dbapi_connection.cursor()
+            cursor.execute("SELECT pg_backend_pid()")
+            backends[id(dbapi_connection)] = _server_clock(dialect, cursor.fetchone()[0])
+            cursor.close()
+        return sum(clock() or 0.0 for clock in backends.values())
+
+    query = {"cpu": 0.0, "wall": 0.0, "server": 0.0}
+    marks: dict[str, Any] = {}
+
+    def is_join(statement: str) -> bool:
+        upper = statement.upper()
+        return "JOIN" in upper and "COUNT(" in upper
+
+    @sa.event.listens_for(engine, "before_cursor_execute")
+    def _before(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if is_join(statement):
+            marks.update(cpu=time.process_time(), wall=time.perf_counter(),
+                         server=server_now(conn.connection.dbapi_connection))
+
+    # After execute the server has answered (SQLite has stepped its one aggregate row).
+    @sa.event.listens_for(engine, "after_cursor_execute")
+    def _after(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if is_join(statement):
+            query["cpu"] += time.process_time() - marks["cpu"]
+            query["wall"] += time.perf_counter() - marks["wall"]
+            after = server_now(conn.connection.dbapi_connection)
+            if after is not None and marks["server"] is not None:
+                query["server"] += after - marks["server"]
+
+    with engine.connect() as conn:  # connecting is not the measure's work
+        server0 = server_now(conn.connection.dbapi_connection)
     cpu0, wall0 = time.process_time(), time.perf_counter()
-    evidence = measure_cross(config, plan)
+    for _ in range(REPEAT):
+        evidence = measure_cross(config, plan)
     cpu, wall = time.process_time() - cpu0, time.perf_counter() - wall0
-    server = sum((_backend_cpu(p) or 0.0) - (before.get(p) or 0.0) for p in pids) if pids else None
-    figures = {"work_cpu_s": cpu, "work_wall_s": wall,
-               "measured": sum(1 for e in evidence if getattr(e, "figures", None) is not None)}
-    if server is not None:
-        figures["work_server_cpu_s"] = server
+    figures: dict[str, Any] = {"work_cpu_s": cpu / REPEAT, "work_wall_s": wall / REPEAT, "repeat": REPEAT,
+                               "query_cpu_s": query["cpu"] / REPEAT, "query_wall_s": query["wall"] / REPEAT}
+    if server0 is not None:
+        with engine.connect() as conn:
+            server1 = server_now(conn.connection.dbapi_connection)
+        figures["work_server_cpu_s"] = ((server1 or 0.0) - server0) / REPEAT
+        figures["query_server_cpu_s"] = query["server"] / REPEAT
     for item in evidence:
         if getattr(item, "figures", None) is not None:
             figures["rows"], figures["matched"] = item.figures.rows, item.figures.matched

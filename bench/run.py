@@ -78,8 +78,22 @@ def versions() -> dict[str, Any]:
 
 
 def derive(case: CaseResult) -> None:
-    """Figures a case's target needs beyond its table (the audit-CPU slope and intercept)."""
-    if case.name != "audit-cpu" or case.skipped:
+    """Figures a case's target needs beyond its table: the audit-CPU slope and intercept,
+    the join's CPU over one scan's."""
+    if case.skipped:
+        return
+    if case.name.startswith("join-"):
+        scan, join = case.summary("one scan"), case.summary("join coverage")
+        if scan["failed"] or join["failed"] or not scan["work_total_cpu_s"]:
+            return
+        inner = join["inner"]
+        if "query_cpu_s" in inner:
+            statement = inner["query_cpu_s"] + inner.get("query_server_cpu_s", 0.0)
+            case.derived["join_statement_over_scan_cpu"] = statement / scan["work_total_cpu_s"]
+        if join["work_total_cpu_s"] is not None:
+            case.derived["join_measure_over_scan_cpu"] = join["work_total_cpu_s"] / scan["work_total_cpu_s"]
+        return
+    if case.name != "audit-cpu":
         return
     n = cases.AUDIT_CPU_N
 
@@ -126,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
             results.append(skipped_case(case.name, case.title, case.skipped))
             continue
         result = run_case(case.name, case.title, case.variants, args.runs, log=log, notes=case.notes,
-                          progress=lambda line: print(line, flush=True))
+                          progress=lambda line: print(line, flush=True), warmup=case.warmup)
         derive(result)
         results.append(result)
 
