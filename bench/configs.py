@@ -59,7 +59,7 @@ def small_catalog(n: int, *, text: bool) -> Path:
             if text:
                 row += (" ".join(rng.choices(MESSAGES, k=2)),)
             rows.append(row)
-        con.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" * len(rows[0]))})', rows)
+        con.executemany(f'INSERT INTO "{name}" VALUES ({", ".join("?" * len(rows[0]))})', rows)  # noqa: S608 - the bench's own table names
     con.commit()
     con.close()
     catalog = {

@@ -75,10 +75,10 @@ def wide_sqlite(rows: int) -> Path:
     for row in wide_rows(rows):
         batch.append(row)
         if len(batch) == 50_000:
-            con.executemany(f"INSERT INTO wide VALUES ({marks})", batch)
+            con.executemany(f"INSERT INTO wide VALUES ({marks})", batch)  # noqa: S608 - the bench's own table names
             batch = []
     if batch:
-        con.executemany(f"INSERT INTO wide VALUES ({marks})", batch)
+        con.executemany(f"INSERT INTO wide VALUES ({marks})", batch)  # noqa: S608 - the bench's own table names
     con.commit()
     con.close()
     partial.rename(path)
@@ -89,7 +89,7 @@ def _count(engine: sa.Engine, table: str) -> int | None:
     try:
         with engine.connect() as conn:
             quoted = engine.dialect.identifier_preparer.quote(table)
-            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {quoted}").scalar_one())
+            return int(conn.exec_driver_sql(f"SELECT count(*) FROM {quoted}").scalar_one())  # noqa: S608 - the bench's own table names
     except sa.exc.SQLAlchemyError:
         return None
 
@@ -125,7 +125,7 @@ def _dump_text(path: Path, table: str, handle: Any) -> None:
     """Rows in COPY's text format (tab-separated, NULL as \\N); the generated values hold
     no tab, newline or backslash."""
     con = sqlite3.connect(path)
-    for row in con.execute(f"SELECT * FROM {table}"):
+    for row in con.execute(f"SELECT * FROM {table}"):  # noqa: S608 - the bench's own table names
         handle.write("\t".join("\\N" if v is None else str(v) for v in row) + "\n")
     con.close()
 
