@@ -102,7 +102,10 @@ def done_when(results: dict[str, Any]) -> list[Target]:
         if not case["name"].startswith("profile-") or case["skipped"] or case["name"].endswith("10m"):
             continue
         ours = case["summary"].get("preflight profile")
+        absent = case.get("derived", {}).get("not_measured", [])
         for tool in ("Great Expectations", "Soda Core", "ydata-profiling minimal"):
+            if tool not in case["summary"] and tool not in absent:
+                continue  # not a contender in this case
             theirs = case["summary"].get(tool)
             if not ours or ours["failed"] or not theirs or theirs["failed"]:
                 missing.append(f"{tool} in {case['name']}")
@@ -155,6 +158,8 @@ def _case_table(case: dict[str, Any]) -> list[str]:
     for note in case["notes"]:
         lines.append(f"- {note}")
     for key, value in case.get("derived", {}).items():
+        if key == "not_measured":
+            continue
         shown = (f"{value:.2f}×" if key.endswith("_over_scan_cpu") else _s(value)) if isinstance(value, float) else value
         lines.append(f"- {key}: {shown}")
     return [*lines, ""]
@@ -186,6 +191,13 @@ def render(results: dict[str, Any]) -> str:
     ]
     for t in results["done_when"]:
         lines.append(f"| {t['target']} | {t['figure']} | **{t['status']}** |")
+    memory = [(c["title"], c["summary"]["preflight profile"]["peak_rss_mb"]) for c in results["cases"]
+              if c["name"].startswith("profile-") and not c["skipped"] and "preflight profile" in c["summary"]]
+    if memory:
+        lines += ["", "Peak RSS of the `preflight profile` process (median): "
+                  + "; ".join(f"{title}: {_s(mb, ' MB')}" for title, mb in memory)
+                  + ("." if any("10,000,000" in t for t, _ in memory) else
+                     ". (10M rows only with `BENCH_ARGS=--large`.)")]
     lines += ["", "## Machine and versions", ""]
     lines += [f"- {key}: {value if value is not None else 'not found'}" for key, value in v.items()]
     lines += ["", "## Cases", ""]

@@ -141,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         result = run_case(case.name, case.title, case.variants, args.runs, log=log, notes=case.notes,
                           progress=lambda line: print(line, flush=True), warmup=case.warmup)
+        result.derived.update({"not_measured": case.not_measured} if case.not_measured else {})
         derive(result)
         results.append(result)
 

@@ -79,7 +79,8 @@ def test_done_when_says_met_not_met_and_not_measured_honestly() -> None:
                                         "Great Expectations": _summary(12.0), "Soda Core": _summary(9.0),
                                         "ydata-profiling minimal": _summary(80.0, failed=1)}),
             _case("profile-postgresql-1m", {"hand-written query": _summary(10.0),
-                                            "preflight profile": _summary(12.0)}),
+                                            "preflight profile": _summary(12.0)},
+                  derived={"not_measured": ["Soda Core"]}),
             _case("audit-1000", {}, skipped="not available: no --workers"),
             _case("join-mariadb", {"one scan": _summary(1.0, work_cpu_s=0.1)},
                   derived={"join_statement_over_scan_cpu": 1.5, "join_measure_over_scan_cpu": 1.8}),
@@ -97,6 +98,8 @@ def test_done_when_says_met_not_met_and_not_measured_honestly() -> None:
     # Behind Soda Core, and a failed ydata run is not a win: not met.
     assert ahead["status"] == "NOT met" and "Soda Core in profile-sqlite-1m" in ahead["figure"]
     assert "ydata-profiling minimal in profile-sqlite-1m" in ahead["figure"]
+    # A tool whose environment is missing is not measured, never a win either.
+    assert "Soda Core in profile-postgresql-1m" in ahead["figure"]
 
     results["done_when"] = list(targets.values())
     page = render(results)
