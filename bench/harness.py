@@ -6,12 +6,13 @@ so a burst of load elsewhere hits all of them alike, and each figure is the medi
 the runs. Per run we record:
 
 - ``cpu_s``: user + system CPU of the process and every descendant it waited for
-  (``os.wait4``'s rusage), i.e. the client side;
+  (``os.wait4``'s rusage, taken by :mod:`bench.spawn`), i.e. the client side;
 - ``server_cpu_s``: CPU the database server processes spent during the run (PostgreSQL:
   every ``postgres`` process plus what the postmaster reaped from exited backends;
   MariaDB: the ``mariadbd`` process, all threads). Server-wide, so another session's work
   in the same seconds counts too: the load average beside each case says how busy it was;
-- ``wall_s``, ``peak_rss_mb`` (the largest resident set of the process or a descendant);
+- ``wall_s``, ``peak_rss_mb`` (the largest resident set of the process or a descendant,
+  its own: see :mod:`bench.spawn`);
 - ``inner``: figures the process printed about itself as one JSON line starting with
   ``BENCH `` (e.g. the CPU of one query after imports), when a case needs them.
 
@@ -22,8 +23,10 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -128,28 +131,32 @@ def parse_inner(stdout: str) -> dict[str, Any]:
     return {}
 
 
+SPAWN = Path(__file__).resolve().with_name("spawn.py")
+
+
 def measure(variant: Variant, round_: int, log: Path | None = None) -> Run:
-    """Run one variant once as a whole subprocess and measure it."""
+    """Run one variant once as a whole subprocess and measure it (through :mod:`bench.spawn`,
+    so its peak RSS is its own and not the harness's)."""
     env = {**os.environ, **(variant.env or {})}
     server_before = server_cpu_seconds(variant.server) if variant.server else None
-    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err, \
+            tempfile.NamedTemporaryFile("r", suffix=".json") as result:
         started = time.perf_counter()
-        process = subprocess.Popen(list(variant.argv), env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
-        deadline = started + variant.timeout
+        process = subprocess.Popen(
+            [sys.executable, "-I", "-S", str(SPAWN), result.name, *variant.argv],
+            env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL, start_new_session=True,
+        )
         error = None
-        while True:
-            pid, status, usage = os.wait4(process.pid, os.WNOHANG)
-            if pid:
-                break
-            if time.perf_counter() > deadline:
-                process.kill()
-                pid, status, usage = os.wait4(process.pid, 0)
-                error = f"timed out after {variant.timeout:.0f} s"
-                break
-            time.sleep(0.01)
+        try:
+            process.wait(timeout=variant.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)  # the command too, not only the spawner
+            process.wait()
+            error = f"timed out after {variant.timeout:.0f} s"
         wall = time.perf_counter() - started
-        process.returncode = os.waitstatus_to_exitcode(status)  # so Popen does not wait again
         server_after = server_cpu_seconds(variant.server) if variant.server else None
+        raw = result.read()
+        usage = json.loads(raw) if raw else {"cpu_s": 0.0, "peak_rss_mb": 0.0, "wall_s": wall}
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read(), err.read()
@@ -165,9 +172,9 @@ def measure(variant: Variant, round_: int, log: Path | None = None) -> Run:
     return Run(
         variant=variant.name,
         round=round_,
-        cpu_s=usage.ru_utime + usage.ru_stime,
-        wall_s=wall,
-        peak_rss_mb=usage.ru_maxrss / 1024,
+        cpu_s=usage["cpu_s"],
+        wall_s=usage["wall_s"],
+        peak_rss_mb=usage["peak_rss_mb"],
         server_cpu_s=server,
         returncode=process.returncode,
         inner=parse_inner(stdout),

@@ -126,7 +126,8 @@ def main(argv: list[str] | None = None) -> int:
     partial = bool(args.only) or args.runs < 3
     out = args.out or (bench_home() / "last" if partial else REPO / "benchmarks")
     out.mkdir(parents=True, exist_ok=True)
-    log = out / "bench.log"
+    # Each process's output tails, for a failure's details: local paths, so never in benchmarks/.
+    log = bench_home() / "bench.log"
     log.write_text("")
 
     started, began = datetime.now(UTC), time.perf_counter()
@@ -157,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
     report["done_when"] = done_when(report)
     (out / "results.json").write_text(json.dumps(report, indent=1, default=str) + "\n")
     (out / "results.md").write_text(render(report))
-    print(f"wrote {out / 'results.md'} and results.json in {report['duration_s'] / 60:.1f} min")
+    print(f"wrote {out / 'results.md'} and results.json in {report['duration_s'] / 60:.1f} min (processes' output: {log})")
     return 0
 
 

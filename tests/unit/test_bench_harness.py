@@ -40,6 +40,15 @@ def test_a_measured_process_reports_itself_and_a_failure_is_an_error() -> None:
     assert allowed.error is None
 
 
+def test_peak_memory_is_the_process_own_not_the_harness() -> None:
+    # The harness holds this ballast while it starts both: neither may be charged for it.
+    ballast = b"x" * (300 * 1024 * 1024)  # touched pages: resident
+    small = measure(Variant("small", [sys.executable, "-c", "pass"]), 0)
+    big = measure(Variant("big", [sys.executable, "-c", "b = bytearray(200 * 1024 * 1024); b[::4096] = b'x' * len(b[::4096])"]), 0)
+    assert small.peak_rss_mb < 100 < 200 <= big.peak_rss_mb < 300
+    del ballast
+
+
 def test_a_failed_run_is_reported_never_averaged_in() -> None:
     runs = [Run("a", 0, 1.0, 1.0, 10.0), Run("a", 1, 100.0, 100.0, 10.0, error="exit 2: boom"),
             Run("a", 2, 3.0, 3.0, 10.0)]
