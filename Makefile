@@ -8,7 +8,7 @@ export PREFLIGHT_HOME ?= $(CURDIR)/.preflight
 export TLDEXTRACT_PUBLIC_SUFFIX_LIST_URLS :=
 STAMP := $(VENV)/.installed-$(shell cat constraints.txt pyproject.toml | sha1sum | cut -c1-12)
 
-.PHONY: install demo test test-unit bench bench-celery airflow lint validate validate-compose clean chromium
+.PHONY: install demo test test-unit bench bench-install bench-clean bench-celery airflow lint validate validate-compose clean chromium
 
 # Reinstalls only when constraints.txt or pyproject.toml change (the stamp names their hash).
 install: $(STAMP)
@@ -42,8 +42,19 @@ test: install chromium
 test-unit: install
 	$(BIN)/python -m pytest tests/unit
 
-bench: install
-	$(BIN)/python -m bench.run
+# Every case of issue 11, medians of interleaved whole-process runs, written to
+# benchmarks/results.md and results.json (BENCH_ARGS: e.g. --large, --only CASE, --runs N).
+bench: install bench-install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
+
+# The tools compared against, each in its own venv under $(PREFLIGHT_HOME)/bench/venvs from
+# the pinned bench/constraints-*.txt (reinstalls only when a constraints file changes).
+bench-install: install
+	$(BIN)/python -m bench.venvs
+
+# Drops the bench_* tables `make bench` keeps on the PostgreSQL/MariaDB test servers.
+bench-clean: install
+	$(BIN)/python -m bench.clean
 
 # 100 small datasets through the native Celery stack vs `preflight audit`, in one run;
 # needs PREFLIGHT_TEST_POSTGRES_URL and PREFLIGHT_TEST_REDIS_URL (a Redis database of its own).
