@@ -88,7 +88,8 @@ def test_done_when_says_met_not_met_and_not_measured_honestly() -> None:
                                         "Great Expectations": _summary(12.0), "Soda Core": _summary(9.0),
                                         "ydata-profiling minimal": _summary(80.0, failed=1)}),
             _case("profile-postgresql-1m", {"hand-written query": _summary(10.0),
-                                            "preflight profile": _summary(12.0)},
+                                            "preflight profile": _summary(12.0),
+                                            "Great Expectations": _summary(11.0)},
                   derived={"not_measured": ["Soda Core"]}),
             _case("audit-1000", {}, skipped="not available: no --workers"),
             _case("join-mariadb", {"one scan": _summary(1.0, work_cpu_s=0.1)},
@@ -104,9 +105,12 @@ def test_done_when_says_met_not_met_and_not_measured_honestly() -> None:
     joins = [t for k, t in targets.items() if k.startswith("join coverage")]
     assert [t["status"] for t in joins] == ["not measured", "not measured", "met"]
     ahead = next(t for k, t in targets.items() if k.startswith("Preflight ahead"))
-    # Behind Soda Core, and a failed ydata run is not a win: not met.
-    assert ahead["status"] == "NOT met" and "Soda Core in profile-sqlite-1m" in ahead["figure"]
+    # Behind Great Expectations, and a failed ydata run is not a win: not met.
+    assert ahead["status"] == "NOT met" and "behind: Great Expectations in profile-postgresql-1m" in ahead["figure"]
     assert "ydata-profiling minimal in profile-sqlite-1m" in ahead["figure"]
+    # Soda Core on SQLite ran on DuckDB: shown as not comparable, neither a win nor a loss.
+    assert "not comparable: Soda Core in profile-sqlite-1m ran on DuckDB" in ahead["figure"]
+    assert "0.86× Preflight's CPU" in ahead["figure"]
     # A tool whose environment is missing is not measured, never a win either.
     assert "Soda Core in profile-postgresql-1m" in ahead["figure"]
 
