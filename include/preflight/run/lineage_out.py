@@ -397,9 +397,9 @@ def emit_for_audit(
     parent: parent_run.ParentRunFacet | str | None = None,
 ) -> list[RunEvent]:
     """Emit one dataset audit's events, named as the catalog dataset is named in lineage."""
-    from preflight.measure.checks.lineage import catalog_identities
+    from preflight.measure.checks.lineage import catalog_identity
 
-    identity = catalog_identities(config)[audit.name]
+    identity = catalog_identity(config, audit.name)  # this one only: the catalog may be long
     client = client_from_settings(config.settings)
     return emit_audit_events(
         audit, identity, run_id=run_id, job_namespace=config.settings.lineage.namespace, client=client, parent=parent

@@ -95,19 +95,23 @@ def audit_in_workers(
                 return dataset
         return None
 
+    def dispatch() -> None:
+        while len(running) < workers and (dataset := startable()) is not None:
+            worker = idle.pop() if idle else _start(context, config, run_id, measure)
+            if not worker.process.is_alive():  # died while idle: replace it
+                _stop([worker], gently=False)
+                worker = _start(context, config, run_id, measure)
+            pending.remove(dataset)
+            busy[source_of(dataset)] += 1
+            worker.dataset, worker.started = dataset, datetime.now(UTC)
+            worker.conn.send(dataset)
+            running.append(worker)
+
     try:
-        while pending or running:
-            while len(running) < workers and (dataset := startable()) is not None:
-                worker = idle.pop() if idle else _start(context, config, run_id, measure)
-                if not worker.process.is_alive():  # died while idle: replace it
-                    _stop([worker], gently=False)
-                    worker = _start(context, config, run_id, measure)
-                pending.remove(dataset)
-                busy[source_of(dataset)] += 1
-                worker.dataset, worker.started = dataset, datetime.now(UTC)
-                worker.conn.send(dataset)
-                running.append(worker)
+        dispatch()
+        while running:
             ready = set(wait([*(w.conn for w in running), *(w.process.sentinel for w in running)]))
+            arrived: list[DatasetAudit] = []
             for worker in [w for w in running if w.conn in ready or w.process.sentinel in ready]:
                 running.remove(worker)
                 assert worker.dataset is not None
@@ -117,6 +121,11 @@ def audit_in_workers(
                     idle.append(worker)
                 else:
                     _stop([worker], gently=False)
+                arrived.append(audit)
+            # The workers get their next dataset before this process stores what they
+            # sent, so they never wait for the store.
+            dispatch()
+            for audit in arrived:
                 record(audit)
         finished = True
     finally:

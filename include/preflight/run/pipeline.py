@@ -149,7 +149,7 @@ def finish_run(config: Config, run_id: str, *, now: datetime | None = None) -> R
     then reads it as not audited, and fails closed."""
     store = store_for(config)
     finished = now or datetime.now(UTC)
-    scope = store.load_run(run_id).scope
+    scope = store.run_scope(run_id)
     judged = judged_use_cases(config, scope)
     if scope is not None:
         _carry_over(config, store, run_id, judged)
@@ -161,7 +161,7 @@ def finish_run(config: Config, run_id: str, *, now: datetime | None = None) -> R
     verdicts, fixes = evaluate_all(config, audits, today=finished.date(), cross=cross, use_cases=judged)
     verdicts = [stamp(config, verdict) for verdict in verdicts]
     store.save_verdicts(run_id, verdicts, platform_fixes=fixes, finished_at=finished)
-    run = store.load_run(run_id)
+    run = store.load_run(run_id, datasets=audits)
     write_reports(run, reports_dir(), store=store, config=config)
     _notify_verdict_changes(config, store, run)
     return run

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import atexit
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, overload
@@ -276,7 +276,15 @@ class ResultsStore:
             ).scalars()
             return [DatasetAudit.model_validate(payload) for payload in rows]
 
-    def load_run(self, run_id: str | None = None) -> RunResult:
+    def run_scope(self, run_id: str) -> AuditScope | None:
+        """What ``run_id`` was asked to audit (None: everything), without its payloads."""
+        with self.engine.connect() as conn:
+            scope = conn.execute(sa.select(runs.c.scope).where(runs.c.run_id == run_id)).scalar()
+        return AuditScope.model_validate(scope) if scope else None
+
+    def load_run(self, run_id: str | None = None, *, datasets: Sequence[DatasetAudit] | None = None) -> RunResult:
+        """A stored run; ``datasets``, when the caller has just loaded them, saves
+        reading and validating every audit payload again."""
         run_id = run_id or self.latest_run_id()
         if run_id is None:
             raise StoreError("no finished audit in the results store yet: run `preflight audit` first")
@@ -293,7 +301,7 @@ class ResultsStore:
             started_at=_aware(run["started_at"]),
             finished_at=_aware(run["finished_at"]),
             scope=AuditScope.model_validate(run["scope"]) if run["scope"] else None,
-            datasets=tuple(self.load_audits(run_id)),
+            datasets=tuple(self.load_audits(run_id) if datasets is None else datasets),
             use_cases=use_cases,
             platform_fixes=tuple(run["platform_fixes"] or ()),
         )

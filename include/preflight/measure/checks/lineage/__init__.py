@@ -84,6 +84,7 @@ from preflight.measure.checks.lineage.graph import (
 from preflight.measure.checks.lineage.naming import MATCH_RULES as MATCH_RULES
 from preflight.measure.checks.lineage.naming import Identity as Identity
 from preflight.measure.checks.lineage.naming import catalog_identities as catalog_identities
+from preflight.measure.checks.lineage.naming import catalog_identity as catalog_identity
 from preflight.measure.checks.lineage.naming import (
     dataset_identity,
     match_rank,

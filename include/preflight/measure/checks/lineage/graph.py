@@ -423,7 +423,8 @@ def trace_lineage(
     aliases = match.aliases if match else ()
     upstream = graph.upstream(*aliases)
     downstream = graph.downstream(*aliases)
-    identities = catalog_identities(config)
+    # Linear in the catalog, so only when there is a neighbour to name.
+    identities = catalog_identities(config) if upstream or downstream else {}
     catalog = {
         ref: name for ref, _ in (*upstream, *downstream) if (name := _catalog_name(ref, identities))
     }

@@ -92,30 +92,33 @@ def dataset_identity(
 _SOURCE_URLS: dict[tuple[str, str | None, str | None], str | None] = {}
 
 
-def catalog_identities(config: Config) -> dict[str, Identity]:
-    """Every catalog dataset's identity. A source whose URL cannot be resolved here (an
+def catalog_identity(config: Config, name: str) -> Identity:
+    """One catalog dataset's identity. A source whose URL cannot be resolved here (an
     unset variable, an Airflow connection outside Airflow) still matches by name."""
-    identities: dict[str, Identity] = {}
-    for name, dataset in config.datasets.items():
-        source = config.sources.get(dataset.source)
-        url: str | None = None
-        if source is not None:
-            key = (dataset.source, source.url, source.conn_id)
-            if key not in _SOURCE_URLS:
-                try:
-                    _SOURCE_URLS[key] = source_url(source)
-                except Exception as exc:  # any failure only costs namespace precision
-                    log.debug("no URL for source %s: %s", dataset.source, exc)
-                    _SOURCE_URLS[key] = None
-            url = _SOURCE_URLS[key]
-        if url:
+    dataset = config.datasets[name]
+    source = config.sources.get(dataset.source)
+    url: str | None = None
+    if source is not None:
+        key = (dataset.source, source.url, source.conn_id)
+        if key not in _SOURCE_URLS:
             try:
-                identities[name] = dataset_identity(dataset, url, config.directory)
-                continue
-            except Exception as exc:
-                log.debug("no identity for dataset %s: %s", name, exc)
-        identities[name] = ("", ".".join(p for p in (dataset.schema_name, dataset.table) if p))
-    return identities
+                _SOURCE_URLS[key] = source_url(source)
+            except Exception as exc:  # any failure only costs namespace precision
+                log.debug("no URL for source %s: %s", dataset.source, exc)
+                _SOURCE_URLS[key] = None
+        url = _SOURCE_URLS[key]
+    if url:
+        try:
+            return dataset_identity(dataset, url, config.directory)
+        except Exception as exc:
+            log.debug("no identity for dataset %s: %s", name, exc)
+    return ("", ".".join(p for p in (dataset.schema_name, dataset.table) if p))
+
+
+def catalog_identities(config: Config) -> dict[str, Identity]:
+    """Every catalog dataset's identity (linear in the catalog: ask
+    :func:`catalog_identity` for one)."""
+    return {name: catalog_identity(config, name) for name in config.datasets}
 
 
 def _catalog_name(ref: DatasetRef, identities: Mapping[str, Identity]) -> str | None:
