@@ -1,20 +1,15 @@
-"""What the privacy and text-fitness probes cost as a table grows ten-fold.
+"""The text-checks case's tables: the same generated support-ticket text, 100,000 and
+1,000,000 rows, built once and cached under ``$PREFLIGHT_HOME/bench/``.
 
-Builds (once, cached under ``$PREFLIGHT_HOME/bench/``) two SQLite tables of the same
-generated support-ticket text, 100,000 and 1,000,000 rows, then times in one run, on each
-table: drawing the bounded sample (``draw_sample``), the PII scan (``scan_texts``)
-and the text-fitness metrics (``assess_texts``), best of three interleaved runs per step. The sample is bounded, so the two
-totals should be about equal: the ratio printed at the end is the point of the exercise.
-Imports and the recognizers' first use are paid before timing starts, so neither table
-is charged for them.
-
-    python -m bench.text_bench
+``make bench`` (``bench.cases``, ``bench.probes``) times drawing the bounded sample,
+the PII scan and the text-fitness metrics on each, after :func:`_warm_up` has paid the
+imports and the recognizers' first use. The sample is bounded, so the two should cost
+about the same.
 """
 
 from __future__ import annotations
 
 import random
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +19,6 @@ import sqlalchemy as sa
 from bench.tables import bench_home, write_table
 from preflight.measure.checks.privacy import scan_texts
 from preflight.measure.checks.text_fitness import assess_texts
-from preflight.measure.sample import draw_sample
 
 TABLE = "tickets"
 COLUMN = "body"
@@ -99,65 +93,7 @@ def build(rows: int) -> Path:
     return path
 
 
-def _time_one(path: Path) -> dict[str, float]:
-    engine = sa.create_engine(f"sqlite:///{path}")
-    try:
-        started = time.perf_counter()
-        sample = draw_sample(engine, TABLE, COLUMN, n=SAMPLE, seed=0)
-        sampled = time.perf_counter()
-        scan_texts(sample.values)
-        scanned = time.perf_counter()
-        assess_texts(sample.values)
-        assessed = time.perf_counter()
-    finally:
-        engine.dispose()
-    return {
-        "sample": sampled - started,
-        "pii": scanned - sampled,
-        "text": assessed - scanned,
-        "total": assessed - started,
-        "values": float(len(sample.values)),
-    }
-
-
 def _warm_up() -> None:
     texts = [" ".join(SENTENCES[i : i + 3]) + " mail a.b@example.com" for i in range(8)]
     scan_texts(texts)
     assess_texts(texts)
-
-
-def run(repeat: int = 3) -> dict[int, dict[str, float]]:
-    """Build (or reuse) both tables, time both, print the times and their ratio."""
-    paths = {}
-    for rows in SIZES:
-        started = time.perf_counter()
-        paths[rows] = build(rows)
-        print(
-            f"table of {rows:>9,} rows ready in {time.perf_counter() - started:6.1f} s  ({paths[rows].name})"
-        )
-    _warm_up()
-    # Interleaved repeats, best kept per step: machine noise hits both tables alike and
-    # the first run's cold page cache does not decide the ratio.
-    results: dict[int, dict[str, float]] = {}
-    for _ in range(repeat):
-        for rows, path in paths.items():
-            timing = _time_one(path)
-            best = results.setdefault(rows, timing)
-            for step in ("sample", "pii", "text"):
-                best[step] = min(best[step], timing[step])
-            best["total"] = best["sample"] + best["pii"] + best["text"]
-    print(f"\nsample of {SAMPLE} values: sampling + PII scan + text fitness (best of {repeat})")
-    print(f"{'rows':>11}  {'sample':>8}  {'pii':>8}  {'text':>8}  {'total':>8}")
-    for rows, r in results.items():
-        print(
-            f"{rows:>11,}  {r['sample']:>7.2f}s  {r['pii']:>7.2f}s  {r['text']:>7.2f}s  {r['total']:>7.2f}s"
-        )
-    small, large = (results[rows]["total"] for rows in SIZES)
-    print(
-        f"\n{SIZES[1]:,} rows / {SIZES[0]:,} rows: {large / small:.2f}x the time for 10x the rows"
-    )
-    return results
-
-
-if __name__ == "__main__":
-    run()
