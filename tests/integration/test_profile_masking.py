@@ -142,7 +142,7 @@ def test_without_text_columns_masking_fails_closed_without_presidio(monkeypatch)
     def no_presidio() -> None:
         raise AssertionError("Presidio was asked")
 
-    monkeypatch.setattr(privacy, "_load_recognizers", no_presidio)
+    monkeypatch.setattr(privacy, "load_recognizers", no_presidio)
     profile = _profile(
         _text("venue_code", CODES[1], CODES[0]),
         _text("opened_at_text", min(DATES), max(DATES)),

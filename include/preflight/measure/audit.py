@@ -16,7 +16,7 @@ import sqlalchemy as sa
 
 from preflight.engines import db_reason, engine_for_dataset
 from preflight.errors import SourceError
-from preflight.measure.profile import TableNotFoundError, profile_table
+from preflight.measure.profile import TableNotFoundError, profile_table, reflect_table
 from preflight.measure.redaction import redact_profile
 from preflight.measure.registry import AuditHistory, ProbeContext, ProbeRegistry, builtin_probes
 from preflight.model.config import Config
@@ -87,11 +87,14 @@ def audit_dataset(
     names = [dataset.table, dataset.schema_name or ""]
 
     try:
+        # Reflected once, for the profile and every probe (ctx.cache["table"]).
+        table = reflect_table(engine, dataset.table, dataset.schema_name)
         profile: TableProfile = profile_table(
             engine,
             dataset.table,
             dataset.schema_name,
             approximate_distinct=config.settings.approximate_distinct,
+            reflected=table,
         )
     except TableNotFoundError as exc:
         # A path dataset's view exists only when its path matched files.
@@ -108,6 +111,7 @@ def audit_dataset(
     ctx = ProbeContext(
         name=name, dataset=dataset, config=config, engine=engine, profile=profile, now=now, store=store, run_id=run_id
     )
+    ctx.cache["table"] = table
     checks: list[Check] = [
         Check(
             id="access.reachable",

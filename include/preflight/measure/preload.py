@@ -14,5 +14,5 @@ __all__ = ["preload_text_checks"]
 
 def preload_text_checks() -> None:
     """Load what the privacy and text-fitness probes load on first use."""
-    privacy._load_recognizers()
-    text_fitness._identifier()
+    privacy.load_recognizers()
+    text_fitness.language_model()

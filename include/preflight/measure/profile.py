@@ -115,14 +115,17 @@ def profile_table(
     schema: str | None = None,
     *,
     approximate_distinct: bool = False,
+    reflected: sa.Table | None = None,
 ) -> TableProfile:
     """Profile ``schema.table`` in one aggregate statement (see the module docstring).
 
     Raises :class:`TableNotFoundError` when the table does not exist. Reflection's own
     queries are not counted in ``TableProfile.statements``; they do not depend on the
-    number of columns either.
+    number of columns either. ``reflected``: the table as :func:`reflect_table` returned
+    it, when the caller has it already (the audit shares it with its probes).
     """
-    reflected = reflect_table(engine, table, schema)
+    if reflected is None:
+        reflected = reflect_table(engine, table, schema)
     spec = spec_for(engine)
     plans = [
         _plan_column(column, engine.dialect, spec, approximate_distinct) for column in reflected.columns

@@ -60,6 +60,7 @@ __all__ = [
     "PiiSpan",
     "find_pii",
     "holds_pii_candidate",
+    "load_recognizers",
     "mask",
     "mask_unrecognized",
     "may_hold_pii",
@@ -168,7 +169,7 @@ _recognizers: list[Any] | None = None
 _lock = threading.Lock()
 
 
-def _load_recognizers() -> list[Any]:
+def load_recognizers() -> list[Any]:
     """The recognizer instances, built once per process (import + first use ≈ 1 s)."""
     global _recognizers
     with _lock:
@@ -209,7 +210,7 @@ def _context_words(text: str, start: int) -> list[str]:
 def _candidates(text: str, context: Sequence[str]) -> list[PiiSpan]:
     """Every detection at any score above zero, context applied, overlaps unresolved."""
     spans: list[PiiSpan] = []
-    for recognizer in _load_recognizers():
+    for recognizer in load_recognizers():
         results = recognizer.analyze(
             text, entities=recognizer.supported_entities, nlp_artifacts=None
         )

@@ -60,7 +60,7 @@ from preflight.model.results import Check, Dimension, Severity
 if TYPE_CHECKING:
     from preflight.measure.registry import ProbeContext
 
-__all__ = ["THRESHOLDS", "TextFitness", "assess_texts"]
+__all__ = ["THRESHOLDS", "TextFitness", "assess_texts", "language_model"]
 
 MIN_CHARS = 20
 MAX_CHARS = 20_000
@@ -239,7 +239,7 @@ def _boilerplate_documents(texts: Sequence[str], copies: Counter[str]) -> int:
     return count
 
 
-def _identifier() -> Any:
+def language_model() -> Any:
     """py3langid's model, loaded once per process (LZMA-compressed arrays, ≈ 0.6 s CPU)."""
     global _lang_model
     with _lang_lock:
@@ -254,7 +254,7 @@ def _detect_language(text: str) -> str:
     text = text[:LANGUAGE_CHARS]
     if not any(c.isalpha() for c in text):
         return "unknown"  # the model would name its first language for featureless input
-    return str(_identifier().classify(text)[0])
+    return str(language_model().classify(text)[0])
 
 
 def _languages(texts: Sequence[str]) -> dict[str, float]:
