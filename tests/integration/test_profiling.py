@@ -265,6 +265,23 @@ def test_empty_table(scratch) -> None:
     assert profile.column("name").empty_count == 0
 
 
+def test_spread_survives_a_mean_that_dwarfs_it(scratch) -> None:
+    # Epoch milliseconds: Σx² of the raw values would need 80 bits, a double keeps 53.
+    # SQLite, which has no stddev_samp, shifts by a value of the column (read first);
+    # the first rows are NULL so the shift comes from further down. The engines' own
+    # stddev_samp differ in the 8th digit here (MariaDB 5e-8); unshifted sums lose all.
+    values = [None] * 5 + [1_700_000_000_000 + (i * 37) % 1001 for i in range(2_000)]
+    table = scratch.create(
+        sa.Table(scratch.name("epoch"), sa.MetaData(), sa.Column("at_ms", sa.BigInteger)),
+        [{"at_ms": v} for v in values],
+    )
+    column = profile_table(scratch.engine, table.name).column("at_ms")
+
+    present = pd.Series([v for v in values if v is not None], dtype="int64")
+    assert column.mean == pytest.approx(float(present.mean()), rel=1e-12)
+    assert column.stddev == pytest.approx(float(present.std(ddof=1)), rel=1e-6)
+
+
 def test_mixed_case_and_spaced_names(scratch) -> None:
     table = scratch.create(
         sa.Table(
@@ -468,7 +485,7 @@ def test_approximate_distinct_where_the_dialect_has_one() -> None:
 
     column = main_table("t").c["name"]
     dialect = oracle.dialect()
-    plan = _plan_column(column, dialect, spec_for(dialect), approximate=True)
+    plan = _plan_column(0, column, dialect, spec_for(dialect), approximate=True)
     sql = str(plan.metrics["distinct"].compile(dialect=oracle.dialect()))
     assert plan.distinct_approximate is True
     assert "approx_count_distinct" in sql.lower()

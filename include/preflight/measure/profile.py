@@ -36,8 +36,11 @@ Engines differ in these ways, all hidden from the caller (each engine's
 - Standard deviation: PostgreSQL and MySQL/MariaDB (and other engines known to have
   it) use their own ``stddev_samp``, which is numerically stable. SQLite has none, so
   the same statement sums ``d = x - k`` and ``d*d`` as floats, with ``k`` the first
-  non-NULL value among the column's first 1,000 rows (a scalar subquery SQLite runs
-  once), and the variance is ``(Σd² - (Σd)²/n) / (n - 1)``. Without the shift the
+  non-NULL value among the column's first 1,000 rows, and the variance is
+  ``(Σd² - (Σd)²/n) / (n - 1)``. The ``k`` of every numeric column is read first, in
+  one statement over at most 1,000 rows per column, and bound as a parameter (as a
+  scalar subquery inside the aggregate, SQLite re-read it on every row: 8% more
+  instructions for the whole profile). Without the shift the
   formula loses every digit when the mean dwarfs the spread (timestamps, large ids);
   with it, only a column whose first 1,000 rows are all NULL and whose mean is ~10⁶
   times its standard deviation loses precision. Engines whose spec knows no native
@@ -120,15 +123,16 @@ def profile_table(
     """Profile ``schema.table`` in one aggregate statement (see the module docstring).
 
     Raises :class:`TableNotFoundError` when the table does not exist. Reflection's own
-    queries are not counted in ``TableProfile.statements``; they do not depend on the
-    number of columns either. ``reflected``: the table as :func:`reflect_table` returned
+    queries and SQLite's pilot read (at most 1,000 rows per column, never a scan) are not
+    counted in ``TableProfile.statements``; they do not depend on the number of rows either. ``reflected``: the table as :func:`reflect_table` returned
     it, when the caller has it already (the audit shares it with its probes).
     """
     if reflected is None:
         reflected = reflect_table(engine, table, schema)
     spec = spec_for(engine)
     plans = [
-        _plan_column(column, engine.dialect, spec, approximate_distinct) for column in reflected.columns
+        _plan_column(index, column, engine.dialect, spec, approximate_distinct)
+        for index, column in enumerate(reflected.columns)
     ]
     profiled_at = datetime.now(UTC)
 
@@ -142,6 +146,9 @@ def profile_table(
     cells: list[dict[str, Any]] = [{} for _ in plans]
     with engine.connect() as conn:
         limit = spec.result_column_limit(conn)
+        shifts = _pilot_shifts(conn, plans, limit)  # before counting: a bounded read, no scan
+        for index, value in shifts.items():
+            cells[index]["shift"] = value
         # Listening on this connection only: other users of the engine are not counted.
         event.listen(conn, "before_cursor_execute", count_statement)
         try:
@@ -154,10 +161,11 @@ def profile_table(
                         for metric, expr in plan.metrics.items()
                     ),
                 ).select_from(reflected)
-                row = iter(conn.execute(query).one())
+                bound = {_shift_key(index): shifts[index] for index, _ in chunk if index in shifts}
+                row = iter(conn.execute(query, bound).one())
                 row_count = int(next(row))
                 for index, plan in chunk:
-                    cells[index] = {metric: next(row) for metric in plan.metrics}
+                    cells[index].update({metric: next(row) for metric in plan.metrics})
         finally:
             event.remove(conn, "before_cursor_execute", count_statement)
 
@@ -226,15 +234,18 @@ class _ColumnPlan:
     comment: str | None
     metrics: dict[str, ColumnElement[Any]]
     distinct_approximate: bool
+    # SQLite: the value to shift by, read before the aggregate and bound as a parameter.
+    pilot: ColumnElement[Any] | None = None
 
 
 def _plan_column(
-    column: sa.Column[Any], dialect: Dialect, spec: EngineSpec, approximate: bool
+    index: int, column: sa.Column[Any], dialect: Dialect, spec: EngineSpec, approximate: bool
 ) -> _ColumnPlan:
     kind = column_kind(column.type)
     col: ColumnElement[Any] = column
     metrics: dict[str, ColumnElement[Any]] = {"count": sa.func.count(col)}
     distinct_approximate = False
+    pilot = None
 
     if kind == TEXT:
         col = spec.codepoint_text(column, dialect)
@@ -259,9 +270,13 @@ def _plan_column(
             metrics["mean"] = sa.func.avg(as_float)
             metrics["stddev"] = sa.func.stddev_samp(as_float)
         else:
-            shift = _pilot_value(column) if spec.pilot_shift() else sa.literal(0.0, sa.Double)
-            deviation = as_float - shift
-            metrics["shift"] = shift
+            deviation: ColumnElement[Any]
+            if spec.pilot_shift():
+                pilot = _pilot_value(column)
+                # x - REAL is REAL in SQLite: a CAST per row would only repeat that.
+                deviation = column - sa.bindparam(_shift_key(index), type_=sa.Double)
+            else:
+                deviation = as_float
             metrics["sum"] = sa.func.sum(deviation)
             metrics["sum_squares"] = sa.func.sum(deviation * deviation)
     if kind == TEXT:
@@ -283,7 +298,24 @@ def _plan_column(
         comment=column.comment or None,
         metrics=metrics,
         distinct_approximate=distinct_approximate,
+        pilot=pilot,
     )
+
+
+def _shift_key(index: int) -> str:
+    return f"shift_{index}"
+
+
+def _pilot_shifts(conn: sa.Connection, plans: Sequence[_ColumnPlan], limit: int) -> dict[int, float]:
+    """The shift of every planned column that needs one (index -> value), ``limit``
+    columns per statement."""
+    piloted = [(index, plan.pilot) for index, plan in enumerate(plans) if plan.pilot is not None]
+    shifts: dict[int, float] = {}
+    for start in range(0, len(piloted), limit):
+        batch = piloted[start : start + limit]
+        row = conn.execute(sa.select(*(pilot.label(f"p{index}") for index, pilot in batch))).one()
+        shifts.update({index: float(value) for (index, _), value in zip(batch, row, strict=True)})
+    return shifts
 
 
 def _pilot_value(column: sa.Column[Any]) -> ColumnElement[Any]:
@@ -344,7 +376,7 @@ def _column_profile(plan: _ColumnPlan, cells: dict[str, Any], row_count: int) ->
             figures["stddev"] = _float(cells["stddev"])
         else:
             figures["mean"], figures["stddev"] = _mean_stddev(
-                _float(cells["shift"]) or 0.0,
+                _float(cells.get("shift")) or 0.0,
                 _float(cells["sum"]),
                 _float(cells["sum_squares"]),
                 non_null,
