@@ -219,12 +219,12 @@ def audit(
             queue.extend(datasets)
             progress.update(bar, total=len(datasets), description=datasets[0] if datasets else "")
 
-        def done(name: str, result) -> None:  # noqa: ANN001
+        def done(name: str, status) -> None:  # noqa: ANN001
             progress.advance(bar)
             queue.remove(name)
             # The dataset being audited now, and how the last one went.
             upcoming = f"{queue[0]} · " if queue else ""
-            progress.update(bar, description=f"{upcoming}[dim]{name}: {result.status.value}[/]")
+            progress.update(bar, description=f"{upcoming}[dim]{name}: {status.value}[/]")
 
         def evaluating() -> None:
             progress.update(bar, description="judging use cases, writing reports")

@@ -20,7 +20,7 @@ import yaml
 
 from preflight.config import load_config
 from preflight.model.config import Config
-from preflight.model.results import DatasetAudit, RunResult
+from preflight.model.results import DatasetAudit, DatasetStatus, RunResult
 from preflight.run import pipeline
 from preflight.run.pipeline import run_audit, store_for
 
@@ -146,8 +146,9 @@ def test_workers_store_exactly_what_a_sequential_audit_stores(
     parallel_pids: set[int] = set()
     reported: list[str] = []
 
-    def on_dataset(name: str, audit: DatasetAudit) -> None:
+    def on_dataset(name: str, status: DatasetStatus) -> None:
         reported.append(name)
+        assert status == DatasetStatus(seq["datasets"][name]["status"])
         parallel_pids.add(os.getpid())
 
     parallel = _audit(world, tmp_path / "par", monkeypatch, workers=3, on_dataset=on_dataset)

