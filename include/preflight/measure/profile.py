@@ -39,7 +39,7 @@ Engines differ in these ways, all hidden from the caller (each engine's
   non-NULL value among the column's first 1,000 rows, and the variance is
   ``(Σd² - (Σd)²/n) / (n - 1)``. The ``k`` of every numeric column is read first, in
   one statement over at most 1,000 rows per column, and bound as a parameter (as a
-  scalar subquery inside the aggregate, SQLite re-read it on every row: 8% more
+  scalar subquery inside the aggregate, SQLite re-read it on every row: 11% more
   instructions for the whole profile). Without the shift the
   formula loses every digit when the mean dwarfs the spread (timestamps, large ids);
   with it, only a column whose first 1,000 rows are all NULL and whose mean is ~10⁶
