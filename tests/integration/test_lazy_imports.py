@@ -1,5 +1,6 @@
 """A process imports only what its work needs: Great Expectations when a suite exists,
-Airflow for an Airflow notifier, Presidio and spaCy for text columns.
+Airflow for an Airflow notifier, Presidio and spaCy for text columns, the OpenLineage
+client when audit lineage goes somewhere.
 
 Real CLI commands run in a fresh interpreter each (a small runner calls
 ``preflight.cli.main`` and writes ``sorted(sys.modules)`` on exit); the assertions are on
@@ -87,14 +88,17 @@ class Recorder(BaseNotifier):
 """
 
 
-def _run(tmp_path: Path, *args: str, expectations: Path | None = None) -> tuple[set[str], str]:
+def _run(
+    tmp_path: Path, *args: str, expectations: Path | None = None, env: dict[str, str] | None = None
+) -> tuple[set[str], str]:
     """The modules loaded by ``preflight *args`` in a fresh interpreter, and its output."""
     out = tmp_path / "modules.json"
     expectations = expectations or tmp_path / "no-suites"
     expectations.mkdir(exist_ok=True)
     (tmp_path / "lazy_notifier.py").write_text(NOTIFIER)
     env = {
-        **os.environ,
+        **{k: v for k, v in os.environ.items() if not k.startswith(("OPENLINEAGE", "AIRFLOW__OPENLINEAGE"))},
+        **(env or {}),
         "PREFLIGHT_HOME": str(tmp_path / "home"),
         "PREFLIGHT_EXPECTATIONS": str(expectations),
         "PYTHONPATH": os.pathsep.join([str(tmp_path), os.environ.get("PYTHONPATH", "")]),
@@ -160,3 +164,15 @@ def test_an_airflow_notifier_imports_airflow(tmp_path: Path, warehouse: Path) ->
     modules, output = _audit_with_a_verdict_change(tmp_path, config)
     assert "RECORDED Preflight: use case assistant is now BLOCKED" in output
     assert {"airflow", "preflight.run.airflow_notifier"} <= modules
+
+
+def test_audit_imports_openlineage_only_when_its_events_go_somewhere(tmp_path: Path, warehouse: Path) -> None:
+    config = _config(tmp_path, warehouse, "  sales: {source: wh, table: sales, primary_key: sale_id}")
+    modules, _ = _run(tmp_path, "audit", "-q", "--config", str(config))
+    assert not any(name.startswith("openlineage") for name in modules)
+    assert not (tmp_path / "home" / "lineage").exists()
+
+    modules, _ = _run(tmp_path, "audit", "-q", "--config", str(config), env={"PREFLIGHT_LINEAGE_FILE": "1"})
+    assert "openlineage.client" in modules
+    events = [json.loads(line) for line in (tmp_path / "home" / "lineage" / "events.jsonl").read_text().splitlines()]
+    assert [e["eventType"] for e in events] == ["START", "COMPLETE"]

@@ -410,6 +410,35 @@ def test_preflight_lineage_file_writes_json_lines_under_preflight_home(
     assert lineage_file_path() is None
 
 
+@pytest.mark.parametrize(
+    ("env", "settings"),
+    [
+        ({}, {}),
+        ({"PREFLIGHT_LINEAGE_FILE": "1"}, {}),
+        ({"PREFLIGHT_LINEAGE_FILE": "false"}, {}),
+        ({"OPENLINEAGE_URL": "http://127.0.0.1:1"}, {}),
+        ({"OPENLINEAGE__TRANSPORT__TYPE": "console"}, {}),
+        ({"AIRFLOW__OPENLINEAGE__TRANSPORT": '{"type": "console"}'}, {}),
+        ({"AIRFLOW__OPENLINEAGE__TRANSPORT": '{"type": "console"}', "AIRFLOW__OPENLINEAGE__DISABLED": "true"}, {}),
+        ({}, {"lineage": {"marquez_url": "http://127.0.0.1:1"}}),
+    ],
+)
+def test_the_light_check_agrees_with_the_client(
+    clean_env: Path, monkeypatch: pytest.MonkeyPatch, env: dict[str, str], settings: dict
+) -> None:
+    """The pipeline skips lineage (and the openlineage import) on ``output_configured``:
+    it must say yes exactly when ``client_from_settings`` finds an output."""
+    from openlineage.client import OpenLineageClient
+
+    from preflight.run.lineage_target import DYNAMIC_ENV_PREFIX, output_configured
+
+    assert DYNAMIC_ENV_PREFIX == OpenLineageClient.DYNAMIC_ENV_VARS_PREFIX
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    configured = Settings.model_validate(settings)
+    assert output_configured(configured) is (client_from_settings(configured) is not None)
+
+
 def test_nothing_configured_sends_nothing(clean_env: Path) -> None:
     assert client_from_settings(Settings()) is None
     assert emit_audit_events(audit(), IDENTITY, run_id="r1", job_namespace="preflight") == []

@@ -24,7 +24,6 @@ import os
 import uuid
 from datetime import UTC, datetime
 from decimal import Decimal
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from openlineage.client import OpenLineageClient
@@ -44,7 +43,12 @@ from openlineage.client.uuid import generate_static_uuid
 from preflight import __version__
 from preflight.errors import LineageEmitError
 from preflight.model.results import ColumnProfile, DatasetAudit, DatasetStatus, TableProfile
-from preflight.settings import expand_env, lineage_file, preflight_home
+from preflight.run.lineage_target import (
+    airflow_transport_config,
+    lineage_file_path,
+    standard_config_present,
+)
+from preflight.settings import expand_env
 
 if TYPE_CHECKING:
     from openlineage.client.transport import Transport
@@ -67,9 +71,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 PRODUCER = f"urn:preflight:{__version__}"  # who wrote the metadata (a URI, as the spec asks)
-_TRUE = {"1", "true", "yes", "on"}
-_FALSE = {"", "0", "false", "no", "off"}
-_STANDARD_ENV = ("OPENLINEAGE_CONFIG", "OPENLINEAGE_URL", "OPENLINEAGE_DISABLED")
 
 
 
@@ -305,49 +306,11 @@ def airflow_parent(task_instance: Any) -> parent_run.ParentRunFacet:
 # --------------------------------------------------------------------------- client
 
 
-def lineage_file_path(file: str | os.PathLike[str] | bool | None = None) -> Path | None:
-    """Where ``PREFLIGHT_LINEAGE_FILE`` (or ``file``) asks events to be written, if it does.
-
-    ``1``/``true``/``yes`` mean ``$PREFLIGHT_HOME/lineage/events.jsonl``; another value is a
-    file name, relative to ``$PREFLIGHT_HOME/lineage/``; ``0``/``false``/empty mean no file.
-    """
-    value: Any = file if file is not None else lineage_file()
-    if value is True:
-        value = "true"
-    if value is False:
-        return None
-    text = expand_env(os.fspath(value)).strip()
-    if text.lower() in _FALSE:
-        return None
-    directory = Path(preflight_home()) / "lineage"
-    path = (
-        directory / "events.jsonl" if text.lower() in _TRUE else directory / Path(text).expanduser()
-    )
-    return path.resolve()
-
-
-def _standard_config_present() -> bool:
-    """Whether openlineage-python would find a configuration of its own (its lookup order)."""
-    if any(os.environ.get(name) for name in _STANDARD_ENV):
-        return True
-    if any(name.startswith(OpenLineageClient.DYNAMIC_ENV_VARS_PREFIX) for name in os.environ):
-        return True
-    return any(
-        os.path.isfile(candidate)
-        for candidate in (
-            Path.cwd() / "openlineage.yml",
-            Path("~/.openlineage/openlineage.yml").expanduser(),
-        )
-    )
-
-
 def _airflow_transport() -> Transport | None:
     """The transport the Airflow OpenLineage provider is configured with through the
     environment, so audit events land beside the tasks' own events."""
-    if os.environ.get("AIRFLOW__OPENLINEAGE__DISABLED", "").lower() in _TRUE:
-        return None
-    raw = os.environ.get("AIRFLOW__OPENLINEAGE__TRANSPORT", "").strip()
-    if not raw:
+    raw = airflow_transport_config()
+    if raw is None:
         return None
     from openlineage.client.transport import get_default_factory
 
@@ -379,7 +342,7 @@ def client_from_settings(
         return OpenLineageClient(
             transport=FileTransport(FileConfig(log_file_path=str(path), append=True))
         )
-    if _standard_config_present():
+    if standard_config_present():
         return OpenLineageClient()
     if transport := _airflow_transport():
         return OpenLineageClient(transport=transport)

@@ -24,6 +24,7 @@ from preflight.model.config import Config
 from preflight.model.evidence import CrossPlan
 from preflight.model.results import AuditScope, DatasetAudit, DatasetStatus, RunResult
 from preflight.run.gate import stamp
+from preflight.run.lineage_target import output_configured
 from preflight.run.parallel import audit_in_workers, usable_cores
 from preflight.run.report import write_reports
 from preflight.run.store import ResultsStore, open_store
@@ -139,6 +140,8 @@ def record_audit(
 
 
 def _emit_lineage(config: Config, run_id: str, audit: DatasetAudit, parent: ParentRunFacet | str | None) -> None:
+    if not output_configured(config.settings):
+        return  # nowhere to send: no events built, openlineage-python not imported
     from preflight.run.lineage_out import emit_for_audit
 
     try:
