@@ -231,6 +231,29 @@ def test_a_crashed_or_failing_worker_costs_its_dataset_only(
     }
 
 
+def test_a_worker_that_dies_after_storing_leaves_the_error_audit(
+    world: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Workers store their own audits: one that dies after storing (before it answers)
+    must not leave its ``ok`` audit behind. The parent's ``error`` audit replaces it, and
+    the dataset's checks are the error audit's alone."""
+    real = pipeline.record_audit
+
+    def store_then_die(config: Config, run_id: str, audit: DatasetAudit, **kwargs: Any) -> None:
+        real(config, run_id, audit, **kwargs)
+        if audit.name == "accounts" and audit.status.value == "ok":
+            os._exit(4)
+
+    monkeypatch.setattr(pipeline, "record_audit", store_then_die)
+    run = _audit(world, tmp_path / "home", monkeypatch, workers=2)
+    stored = _stored(world, run)
+    accounts = stored["datasets"]["accounts"]
+    assert accounts["status"] == "error" and "code 4" in accounts["reason"]
+    rows = [r for r in stored["check_rows"] if r[0] == "dataset" and r[1] == "accounts"]
+    assert sorted(r[2] for r in rows) == sorted(c["id"] for c in accounts["checks"])
+    assert {v.use_case: v.verdict.value for v in run.use_cases}["crm"] == "blocked"
+
+
 def test_sources_and_workers_bound_how_many_audits_run_at_once(
     world: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
