@@ -34,8 +34,8 @@ if TYPE_CHECKING:
     from openlineage.client.facet_v2.parent_run import ParentRunFacet
 
 __all__ = [
-    "audit_and_record", "audit_one", "audit_order", "finish_run", "measure_one", "new_run_id", "record_audit", "run_audit", "start_run",
-    "store_for",
+    "audit_and_record", "audit_one", "audit_order", "finish_run", "measure_one", "new_run_id", "record_audit",
+    "run_audit", "start_run", "store_for",
 ]
 
 log = logging.getLogger(__name__)

@@ -86,8 +86,7 @@ def render_html(run: RunResult, data: dict[str, Any], *, workers: int = 1) -> st
     )
 
 
-# A slice of fewer datasets than this is not worth a process (a fork costs ~10 ms; a
-# section ~1 ms to render).
+# A section takes ~1 ms to render: a slice smaller than this is not worth a process.
 _MIN_SLICE = 100
 # The sections job of the forked renderers, inherited at the fork (nothing is pickled
 # but the slice bounds and the rendered text).
@@ -104,11 +103,7 @@ def _dataset_sections(datasets: list[DatasetAudit], shared: dict[str, Any], work
     global _SECTIONS_JOB
     workers = min(workers, len(datasets) // _MIN_SLICE)
     if workers <= 1 or "fork" not in multiprocessing.get_all_start_methods():
-        _SECTIONS_JOB = (datasets, shared)
-        try:
-            return [Markup(_render_sections((0, len(datasets))))]
-        finally:
-            _SECTIONS_JOB = None
+        return [Markup(_env.get_template("dataset_sections.html").render(datasets=datasets, **shared))]
     size = -(-len(datasets) // workers)
     bounds = [(start, min(start + size, len(datasets))) for start in range(0, len(datasets), size)]
     _SECTIONS_JOB = (datasets, shared)
