@@ -124,8 +124,9 @@ def profile_table(
 
     Raises :class:`TableNotFoundError` when the table does not exist. Reflection's own
     queries and SQLite's pilot read (at most 1,000 rows per column, never a scan) are not
-    counted in ``TableProfile.statements``; they do not depend on the number of rows either. ``reflected``: the table as :func:`reflect_table` returned
-    it, when the caller has it already (the audit shares it with its probes).
+    counted in ``TableProfile.statements``: it counts the statements that scan the table.
+    ``reflected``: the table as :func:`reflect_table` returned it, when the caller has it
+    already (the audit shares it with its probes).
     """
     if reflected is None:
         reflected = reflect_table(engine, table, schema)

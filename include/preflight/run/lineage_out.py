@@ -73,8 +73,6 @@ log = logging.getLogger(__name__)
 PRODUCER = f"urn:preflight:{__version__}"  # who wrote the metadata (a URI, as the spec asks)
 
 
-
-
 def audit_job_name(dataset: str) -> str:
     return f"preflight.audit.{dataset}"
 
